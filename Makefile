@@ -1,0 +1,44 @@
+# Two commands on a fresh Debian/Ubuntu machine with Python 3.11:
+#   make demo   - install what is missing, start the embedded PostGIS, load the sample data, serve :8000
+#   make test   - install what is missing, run ruff, mypy, the import contracts and the whole pytest suite
+SHELL := /bin/bash
+VENV ?= .venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages the project needs: PostgreSQL 15 + PostGIS 3 (embedded database, tests),
+# docker-compose (validates docker-compose.yml in a test; no engine needed).
+SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 docker-compose
+
+.PHONY: demo test system venv lint clean-data
+
+system:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	python3 -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: system venv
+	$(VENV)/bin/kosodate demo
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
+
+test: system venv lint
+	$(VENV)/bin/pytest
+
+clean-data:
+	-$(VENV)/bin/kosodate db down
+	rm -rf .data

@@ -1,0 +1,1 @@
+"""Pure spatial and Japanese address code. No database, no web server."""

@@ -1,0 +1,1 @@
+"""The ingestion pipeline: read -> normalise -> geocode -> tag -> load, plus the run report."""

@@ -1,0 +1,1 @@
+"""The ``kosodate`` command line: one entry point, subcommands."""

@@ -1,0 +1,3 @@
+from kosodate.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Storage and the read side: tables, migrations, query builders, search backends, exports."""

@@ -1,0 +1,1 @@
+"""Search backends. PostgreSQL is the default and the source of truth."""

@@ -1,0 +1,75 @@
+"""Engines and the one place where driver errors become domain errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+import psycopg.errors
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from search.errors import DatabaseUnavailable, QueryTimeout
+from search.settings import DbSettings
+
+
+def _connect_args(settings: DbSettings) -> dict[str, object]:
+    return {
+        "connect_timeout": 5,
+        "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+        "application_name": "kosodate",
+    }
+
+
+def sync_engine(settings: DbSettings) -> Engine:
+    return create_engine(settings.sqlalchemy_url(), pool_pre_ping=True, connect_args=_connect_args(settings))
+
+
+def async_engine(settings: DbSettings) -> AsyncEngine:
+    return create_async_engine(
+        settings.sqlalchemy_url(),
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        connect_args=_connect_args(settings),
+    )
+
+
+def _translate(exc: Exception) -> Exception | None:
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, psycopg.errors.QueryCanceled):
+        return QueryTimeout("the query took too long; narrow it (smaller radius or area, fewer results)")
+    if isinstance(exc, PoolTimeout | OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        return DatabaseUnavailable("the database is not reachable at the moment; try again shortly")
+    return None
+
+
+@asynccontextmanager
+async def db_errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except (DBAPIError, PoolTimeout, OSError) as exc:
+        domain = (
+            _translate(exc)
+            if not isinstance(exc, OSError)
+            else DatabaseUnavailable("the database is not reachable at the moment; try again shortly")
+        )
+        if domain is None:
+            raise
+        raise domain from exc
+
+
+@contextmanager
+def db_errors_sync() -> Iterator[None]:
+    try:
+        yield
+    except (DBAPIError, PoolTimeout) as exc:
+        domain = _translate(exc)
+        if domain is None:
+            raise
+        raise domain from exc

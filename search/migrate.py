@@ -1,0 +1,35 @@
+"""Apply Alembic migrations programmatically (the migrations ship inside the distribution)."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from alembic import command
+from alembic.config import Config
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("migrations")))
+    cfg.set_main_option("path_separator", "os")
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def upgrade(url: str, revision: str = "heads") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def current_heads(url: str) -> set[str]:
+    """The revisions the database is at (empty before the first migration)."""
+    from sqlalchemy import create_engine, text  # noqa: PLC0415 - only needed for this check
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL")).scalar()
+            if not exists:
+                return set()
+            return {str(r) for r in conn.execute(text("SELECT version_num FROM alembic_version")).scalars()}
+    finally:
+        engine.dispose()

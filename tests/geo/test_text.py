@@ -1,0 +1,42 @@
+from geo.text import katakana_to_hiragana, normalize_address, normalize_name, search_key
+
+
+def test_half_width_kana_becomes_full_width_and_keeps_long_vowel() -> None:
+    assert normalize_name("ｽｼﾛｰ") == "スシロー"
+
+
+def test_long_vowel_mark_is_never_a_hyphen_in_names() -> None:
+    assert normalize_name("スーパーマーケット") == "スーパーマーケット"
+    assert "-" not in normalize_name("ラーメン ベーカリー")
+
+
+def test_hyphen_lookalikes_in_names_become_ascii_hyphen() -> None:
+    assert normalize_name("セブン‐イレブン") == "セブン-イレブン"
+    assert normalize_name("A－B") == "A-B"
+
+
+def test_full_width_digits_and_dashes_in_addresses() -> None:
+    assert normalize_address("七尾市竹町大天神山２６番地") == "七尾市竹町大天神山26番地"
+    assert normalize_address("藤沢市藤沢１−２－３") == "藤沢市藤沢1-2-3"
+
+
+def test_long_vowel_after_digit_is_an_address_dash_but_not_elsewhere() -> None:
+    assert normalize_address("金沢市もりの里3ー28ー2") == "金沢市もりの里3-28-2"
+    assert normalize_address("センタービル1F") == "センタービル1F"
+    assert normalize_address("ルーチェ3ー1") == "ルーチェ3-1"
+
+
+def test_control_characters_and_spaces_are_cleaned() -> None:
+    assert normalize_name(" 金沢\x0bベーカリー　本店 ") == "金沢 ベーカリー 本店"
+
+
+def test_search_key_folds_kana_width_case_and_separators() -> None:
+    key = search_key("スシロー")
+    assert key == "すしろー"
+    assert search_key("すしろー") == key
+    assert search_key("ｽｼﾛｰ") == key
+    assert search_key("Cafe・ミルク ティー") == "cafeみるくてぃー"
+
+
+def test_katakana_to_hiragana_leaves_other_scripts() -> None:
+    assert katakana_to_hiragana("カフェABC駅") == "かふぇABC駅"
