@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.errors import IngestError
 from ingest.geocode import geocode
+from ingest.jurisdiction import decide
 from ingest.load import Loader
 from ingest.models import Rejection
 from ingest.normalize import normalize
@@ -134,13 +135,12 @@ def _run(
                 continue
             first_line[shop.source_id] = shop.line
             located = geocode(shop)
-            tagged = tag(located, programme, programme_id, raw.flags)
-            if isinstance(tagged, Rejection):
-                rejections.append(
-                    Rejection(tagged.line, tagged.reason, tagged.field, tagged.value, raw.original)
-                )
+            where = decide(located, programme)
+            if isinstance(where, Rejection):
+                rejections.append(Rejection(where.line, where.reason, where.field, where.value, raw.original))
                 loader.seen(shop.source_id)
                 continue
+            tagged = tag(located, programme, programme_id, raw.flags, where)
             flags_seen.update(located.location_flags)
             if tagged.handoff is not None:
                 loader.hand_off(tagged, programme_id)

@@ -1,4 +1,4 @@
-"""The tag stage: perk categories, amenities (each with its reason), cards and jurisdiction.
+"""The tag stage: perk categories, amenities (each with its reason) and cards.
 
 The lexicon here is small and literal; every tag records the flag or the words that produced it.
 """
@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from geo.municipality import lg_code, prefecture_of
-from geo.prefectures import PREFECTURES, split_prefecture
-from ingest.models import GeocodedShop, Handoff, Rejection, Tag, TaggedShop
+from ingest.jurisdiction import Jurisdiction
+from ingest.models import GeocodedShop, Tag, TaggedShop
 from ingest.programmes import Programme
 
 AMENITY_CATEGORY = {
@@ -83,58 +82,11 @@ def tag(
     programme: Programme,
     programme_id: int,
     flags: dict[str, str],
+    jurisdiction: Jurisdiction,
     today: date | None = None,
-) -> TaggedShop | Rejection:
-    today = today or date.today()
-    s = shop.shop
-    code = s.municipality_code
-    pref_from_address, rest = split_prefecture(s.address)
-    pref = prefecture_of(code) if code else pref_from_address
-    if code and pref_from_address and pref_from_address != prefecture_of(code):
-        return Rejection(
-            s.line,
-            f"the address is in {PREFECTURES[pref_from_address]} but municipality code {code} is in "
-            f"{PREFECTURES.get(prefecture_of(code), '?')}",
-            "municipality_code",
-            code,
-        )
-
-    for exclusion in programme.exclusions:
-        by_code = code is not None and code in exclusion.municipality_codes
-        by_text = any(rest.startswith(p) or s.address.startswith(p) for p in exclusion.address_prefixes)
-        if by_code or by_text:
-            evidence = {"address": s.address, "municipality_code": code or ""}
-            if shop.placed:
-                evidence["point"] = f"{shop.lat},{shop.lng}"
-            evidence["matched"] = "municipality code" if by_code else "address"
-            handoff = Handoff(exclusion.handoff_to, exclusion.reason, evidence)
-            return _tagged(shop, programme, programme_id, flags, code, handoff, today)
-
-    if pref is not None and programme.prefectures and pref not in programme.prefectures:
-        covers = "、".join(PREFECTURES[p] for p in programme.prefectures)
-        return Rejection(
-            s.line,
-            f"outside the programme's area: the shop is in {PREFECTURES.get(pref, pref)}, "
-            f"{programme.code} covers {covers}",
-            "address",
-            s.address,
-        )
-    if code and programme.municipalities and code not in programme.municipalities:
-        return Rejection(
-            s.line, f"outside the programme's area: municipality {code}", "municipality_code", code
-        )
-    return _tagged(shop, programme, programme_id, flags, code, None, today)
-
-
-def _tagged(
-    shop: GeocodedShop,
-    programme: Programme,
-    programme_id: int,
-    flags: dict[str, str],
-    code: str | None,
-    handoff: Handoff | None,
-    today: date,
 ) -> TaggedShop:
+    """Perk categories, amenities (each with its reason) and cards for a shop already placed."""
+    today = today or date.today()
     tags = _tags(shop, flags)
     categories = tuple(sorted({t.value for t in tags if t.kind == "category"}))
     amenities = tuple(sorted({t.value for t in tags if t.kind == "amenity"}))
@@ -156,8 +108,8 @@ def _tagged(
         cards=cards,
         card_required=None,
         multi_child=False,
-        municipality_code=code,
-        lg_code=lg_code(code) if code else None,
+        municipality_code=jurisdiction.municipality_code,
+        lg_code=jurisdiction.lg_code,
         expires_on=expires,
-        handoff=handoff,
+        handoff=jurisdiction.handoff,
     )

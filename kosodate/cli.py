@@ -196,3 +196,6 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         return
     click.echo(f"serving on http://{host}:{port}/  (try /v1/shops?lat=35.3387&lng=139.4871&radius_m=3000)")
     _serve(AppSettings(db=settings, api=ApiSettings(host=host, port=port)))
+
+
+# Commands that live in their own modules register here, one line each (kosodate/cmd_*.py).

@@ -19,7 +19,9 @@ KOSODATE = [sys.executable, "-m", "kosodate"]
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*KOSODATE, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    return subprocess.run(
+        [*KOSODATE, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
 
 
 @pytest.mark.slow
