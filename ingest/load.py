@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from geo.prefectures import PREFECTURES, split_prefecture
+from geo.reading import reading
 from geo.text import search_key
 from ingest.models import Rejection, TaggedShop
 from search.tables import handoffs, rejected_rows
@@ -45,9 +46,11 @@ def staging_row(t: TaggedShop) -> tuple[Any, ...]:
     if pref_code is None and t.municipality_code:
         pref_code = int(t.municipality_code[:2])
     tags = [{"kind": tag.kind, "value": tag.value, "why": tag.why} for tag in t.tags]
+    # The source's reading when it has one; otherwise one made from the name.
+    kana = s.name_kana or reading(s.name) or None
     body = [
-        t.programme_id, s.source, s.source_id, s.name, s.name_kana, search_key(s.name),
-        search_key(s.name_kana) or None, s.address, PREFECTURES.get(pref_code) if pref_code else None,
+        t.programme_id, s.source, s.source_id, s.name, kana, search_key(s.name),
+        search_key(kana) or None, s.address, PREFECTURES.get(pref_code) if pref_code else None,
         s.building, s.postal_code, s.phone, s.url, s.hours, s.closed_days, s.perk_text,
         list(t.categories), list(t.amenities), tags, t.card_required, list(t.cards), t.multi_child,
         t.municipality_code, t.lg_code, g.lat, g.lng, g.precision, g.geocoder, list(g.location_flags),

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
 from geo.text import search_key
+from search.cards import card_clause
 from search.tables import ShopStatus, programmes, shops
 
 
@@ -24,6 +25,8 @@ class ShopQuery:
     categories: tuple[str, ...] = ()
     amenities: tuple[str, ...] = ()
     programme: str | None = None
+    card: str | None = None
+    multi_child: bool = False
     limit: int = 20
 
     @property
@@ -78,7 +81,13 @@ def in_programme(query: ShopQuery) -> ColumnElement[bool] | None:
     return programmes.c.code == bindparam("programme", query.programme)
 
 
-FILTERS = (within_radius, keyword, in_categories, with_amenities, in_programme)
+def for_family(query: ShopQuery) -> ColumnElement[bool] | None:
+    if not query.card:
+        return None
+    return card_clause(query.card, query.multi_child)
+
+
+FILTERS = (within_radius, keyword, in_categories, with_amenities, in_programme, for_family)
 
 
 def _hit_columns(*, with_distance: bool) -> list[ColumnElement[Any]]:

@@ -35,6 +35,10 @@ async def search_shops(
     ] = None,
     amenity: Annotated[list[str] | None, Query(pattern=r"^[a-z_]{1,40}$")] = None,
     programme: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{0,39}$")] = None,
+    card: Annotated[
+        str | None, Query(pattern=r"^[a-z][a-z0-9_-]{0,39}$", description="The family's card (e.g. aichi)")
+    ] = None,
+    multi_child: Annotated[bool, Query(description="The family also holds the multi-child card")] = False,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> SearchResponse:
     api = settings.api
@@ -48,6 +52,8 @@ async def search_shops(
         raise InvalidQuery(f"limit must be at most {api.max_limit}")
     if q is not None and len(q) > api.max_query_length:
         raise InvalidQuery(f"q must be at most {api.max_query_length} characters")
+    if multi_child and not card:
+        raise InvalidQuery("multi_child needs card (the family's programme card)")
     if lat is None and not q and not programme:
         raise InvalidQuery("give a point (lat, lng), a keyword (q) or a programme")
     query = ShopQuery(
@@ -58,6 +64,8 @@ async def search_shops(
         categories=tuple(c.value for c in category or ()),
         amenities=tuple(amenity or ()),
         programme=programme,
+        card=card,
+        multi_child=multi_child,
         limit=limit or api.default_limit,
     )
     async with db_errors():
