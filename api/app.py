@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from api import errors
 from api.routes import health, shops
+from api.routes import taxonomy as taxonomy_routes
 from api.settings import AppSettings
 from search.db import async_engine
 
@@ -51,6 +52,7 @@ def create_app(settings: AppSettings) -> FastAPI:
         )
     app.include_router(health.router)
     app.include_router(shops.router)
+    app.include_router(taxonomy_routes.router)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def index() -> str:

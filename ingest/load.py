@@ -23,7 +23,7 @@ STAGING_COLUMNS = (
     "prefecture", "building", "postal_code", "phone", "url", "hours", "closed_days", "perk_text",
     "categories", "amenities", "tags", "card_required", "cards", "multi_child", "municipality_code",
     "lg_code", "lat", "lng", "geocode_precision", "geocode_source", "location_flags", "registered_on",
-    "expires_on", "content_hash",
+    "expires_on", "nationwide", "content_hash",
 )  # fmt: skip
 
 
@@ -54,7 +54,7 @@ def staging_row(t: TaggedShop) -> tuple[Any, ...]:
         s.building, s.postal_code, s.phone, s.url, s.hours, s.closed_days, s.perk_text,
         list(t.categories), list(t.amenities), tags, t.card_required, list(t.cards), t.multi_child,
         t.municipality_code, t.lg_code, g.lat, g.lng, g.precision, g.geocoder, list(g.location_flags),
-        s.registered_on, t.expires_on,
+        s.registered_on, t.expires_on, t.nationwide,
     ]  # fmt: skip
     digest = content_hash(body)
     body[18] = Jsonb(tags)

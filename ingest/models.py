@@ -101,3 +101,4 @@ class TaggedShop:
     lg_code: str | None
     expires_on: date | None
     handoff: Handoff | None = None
+    nationwide: bool = False

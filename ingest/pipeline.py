@@ -16,6 +16,7 @@ from ingest.jurisdiction import decide
 from ingest.load import Loader
 from ingest.models import Rejection
 from ingest.normalize import normalize
+from ingest.overrides import apply_overrides
 from ingest.profile import Profile
 from ingest.programmes import Programme
 from ingest.read import Opened, open_registry, read_rows
@@ -152,6 +153,7 @@ def _run(
         loaded, updated, withdrawn = loader.finish(
             programme_id=programme_id, snapshot=mode == "snapshot", default_source=opened.profile.source
         )
+        apply_overrides(conn, programme_id=programme_id)  # the operator's word outlives re-ingest
         loader.reject(rejections)
         summary.rejected = len(rejections)
         summary.rejections = rejections

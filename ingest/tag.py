@@ -1,75 +1,77 @@
 """The tag stage: perk categories, amenities (each with its reason) and cards.
 
-The lexicon here is small and literal; every tag records the flag or the words that produced it.
+* Amenities come from the source's structured flags when it has a flag for that amenity (a flag that
+  says "false" is believed over the text), otherwise from the free perk text (``ingest.perks``).
+* Categories come from the amenities (the taxonomy gives each its category) and from the text's own
+  discount / consideration words; a file may also declare them.
+* Card rules (``ingest.card_rules``): which cards are honoured, whether the card must be shown
+  (特典) or not (応援), whether the perk is only for multi-child households, the nationwide scheme.
+
+Every tag records why: the flag, the declaration or the words.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
 from datetime import date
 
+from ingest.card_rules import AUDIENCE_FLAGS, NATIONWIDE_FLAG, decide_cards, segments
 from ingest.jurisdiction import Jurisdiction
 from ingest.models import GeocodedShop, Tag, TaggedShop
+from ingest.perks import PerkReader
 from ingest.programmes import Programme
+from search.taxonomy import CATEGORIES, extended_taxonomy
 
-AMENITY_CATEGORY = {
-    "hot_water": "consideration",
-    "microwave": "consideration",
-    "wet_tissues": "consideration",
-    "stroller_lending": "consideration",
-    "kids_menu": "consideration",
-    "luggage": "consideration",
-    "priority": "consideration",
-    "nursing_room": "facility",
-    "diaper_changing": "facility",
-    "kids_toilet": "facility",
-    "kids_corner": "facility",
-    "zashiki": "facility",
-    "private_room": "facility",
-    "baby_station": "facility",
-}
-AMENITY_WORDS: dict[str, tuple[str, ...]] = {
-    "nursing_room": ("授乳",),
-    "diaper_changing": ("おむつ", "オムツ", "おしめ"),
-    "hot_water": ("お湯", "おゆ"),
-    "kids_corner": ("キッズコーナー", "キッズスペース", "プレイコーナー"),
-    "kids_toilet": ("子ども用トイレ", "子供用トイレ", "キッズトイレ"),
-    "stroller_lending": ("ベビーカー貸", "ベビーカーの貸", "ベビーカーを貸"),
-    "luggage": ("荷物",),
-    "priority": ("優先",),
-    "kids_menu": ("お子様メニュー", "キッズメニュー", "お子さまメニュー"),
-}
-DISCOUNT_WORDS = (
-    "割引", "%off", "%オフ", "%引", "円引", "円off", "オフ", "プレゼント", "進呈", "ポイント", "無料",
-    "サービス", "景品", "おまけ", "粗品", "値引",
-)  # fmt: skip
+TRUE_VALUES = frozenset({"true", "1", "yes", "y", "○", "〇", "◯", "有", "あり", "可", "t"})
+NOT_AMENITY_FLAGS = frozenset({*AUDIENCE_FLAGS, NATIONWIDE_FLAG})
 
 
-def _flag_true(value: str) -> bool:
-    return value.strip().lower() in {"true", "1", "yes", "y", "○", "〇", "◯", "有", "あり", "可", "t"}
+def flag_true(value: str) -> bool:
+    return value.strip().lower() in TRUE_VALUES
 
 
-def _tags(shop: GeocodedShop, flags: dict[str, str]) -> list[Tag]:
-    s = shop.shop
-    tags: list[Tag] = [Tag("category", c, "declared in the file") for c in s.declared_categories]
-    tags += [Tag("amenity", a, "declared in the file") for a in s.declared_amenities]
-    tags += [Tag("amenity", a, f"flag {a}") for a, v in flags.items() if _flag_true(v)]
-    text = (s.perk_text or "").lower()
-    if text:
-        for amenity, words in AMENITY_WORDS.items():
-            hit = next((w for w in words if w.lower() in text), None)
-            if hit:
-                tags.append(Tag("amenity", amenity, f"perk text: {hit}"))
-        hit = next((w for w in DISCOUNT_WORDS if w.lower() in text), None)
-        if hit:
-            tags.append(Tag("category", "discount", f"perk text: {hit}"))
-    for tag in list(tags):
-        if tag.kind == "amenity" and tag.value in AMENITY_CATEGORY:
-            tags.append(Tag("category", AMENITY_CATEGORY[tag.value], f"amenity {tag.value}"))
-    # one reason per tag: the first one found
+_READERS: dict[str, PerkReader] = {}
+
+
+def programme_reader(programme: Programme) -> PerkReader:
+    """One reader (and one Sudachi tokenizer) per taxonomy, built on first use."""
+    extension = programme.raw.get("taxonomy") or {}
+    key = json.dumps(extension, sort_keys=True, ensure_ascii=False)
+    if key not in _READERS:
+        _READERS[key] = PerkReader(extended_taxonomy(extension))
+    return _READERS[key]
+
+
+def derive(
+    reader: PerkReader,
+    perk_text: str | None,
+    flags: Mapping[str, str],
+    declared_categories: Iterable[str] = (),
+    declared_amenities: Iterable[str] = (),
+) -> list[Tag]:
+    """Category and amenity tags (and ``negated`` notes), one reason each, first reason wins."""
+    taxonomy = reader.taxonomy
+    tags: list[Tag] = [Tag("category", c, "declared in the file") for c in declared_categories]
+    tags += [Tag("amenity", a, "declared in the file") for a in declared_amenities]
+    flagged = {a for a in flags if a in taxonomy.amenities}
+    tags += [Tag("amenity", a, f"flag {a}") for a in sorted(flagged) if flag_true(flags[a])]
+    for segment in segments(perk_text or ""):
+        for found in reader.read(segment.text):
+            if found.kind in ("amenity", "negated") and found.value in flagged:
+                continue  # the source's structured flag decides this amenity
+            why = f"{segment.marker} {found.why}" if segment.marker else found.why
+            tags.append(Tag(found.kind, found.value, why))
+    for t in list(tags):
+        if t.kind == "amenity" and t.value in taxonomy.amenities:
+            tags.append(Tag("category", taxonomy.amenities[t.value].category, f"amenity {t.value}"))
     seen: dict[tuple[str, str], Tag] = {}
-    for tag in tags:
-        seen.setdefault((tag.kind, tag.value), tag)
-    return list(seen.values())
+    for t in tags:
+        if t.kind == "category" and t.value not in CATEGORIES:
+            continue
+        seen.setdefault((t.kind, t.value), t)
+    given = {v for k, v in seen if k == "amenity"}
+    return [t for t in seen.values() if not (t.kind == "negated" and t.value in given)]
 
 
 def _first_march_31_after(day: date) -> date:
@@ -87,11 +89,15 @@ def tag(
 ) -> TaggedShop:
     """Perk categories, amenities (each with its reason) and cards for a shop already placed."""
     today = today or date.today()
-    tags = _tags(shop, flags)
+    s = shop.shop
+    amenity_flags = {k: v for k, v in flags.items() if k not in NOT_AMENITY_FLAGS}
+    tags = derive(programme_reader(programme), s.perk_text, amenity_flags, s.declared_categories,
+                  s.declared_amenities)  # fmt: skip
+    cards = decide_cards(programme, s.perk_text or "", flags, tags)
+    tags += cards.tags
     categories = tuple(sorted({t.value for t in tags if t.kind == "category"}))
     amenities = tuple(sorted({t.value for t in tags if t.kind == "amenity"}))
-    cards = tuple(dict.fromkeys([c for c in [programme.card, *programme.raw.get("accepted_cards", [])] if c]))
-    registered = shop.shop.registered_on
+    registered = s.registered_on
     expires = None
     if registered and programme.lifecycle.get("expiry") == "first_march_31_after_registration":
         expires = _first_march_31_after(registered)
@@ -105,11 +111,12 @@ def tag(
         categories=categories,
         amenities=amenities,
         tags=tuple(tags),
-        cards=cards,
-        card_required=None,
-        multi_child=False,
+        cards=cards.cards,
+        card_required=cards.card_required,
+        multi_child=cards.multi_child,
         municipality_code=jurisdiction.municipality_code,
         lg_code=jurisdiction.lg_code,
         expires_on=expires,
         handoff=jurisdiction.handoff,
+        nationwide=cards.nationwide,
     )

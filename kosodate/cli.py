@@ -199,3 +199,6 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 
 # Commands that live in their own modules register here, one line each (kosodate/cmd_*.py).
+from kosodate.cmd_tag import tag_group  # noqa: E402
+
+main.add_command(tag_group)

@@ -184,3 +184,17 @@ shop_changes = Table(
     Column("run_id", BigInteger),
     _ts("changed_at"),
 )
+
+# Operator overrides of a shop's tags (migration i5_tags); applied again after every ingest.
+tag_overrides = Table(
+    "tag_overrides",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("shop_id", BigInteger, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("action", Text, nullable=False),  # "add" | "remove"
+    Column("kind", Text, nullable=False),  # "category" | "amenity"
+    Column("value", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_by", Text),
+    _ts("created_at"),
+)

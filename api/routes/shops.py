@@ -12,6 +12,7 @@ from search.backends import postgres
 from search.db import db_errors
 from search.errors import InvalidQuery
 from search.queries import ShopQuery
+from search.taxonomy import builtin_taxonomy
 
 router = APIRouter(prefix="/v1", tags=["shops"], responses=PROBLEM_RESPONSES)
 
@@ -33,7 +34,9 @@ async def search_shops(
     category: Annotated[
         list[CategoryParam] | None, Query(description="Perk categories (all must match)")
     ] = None,
-    amenity: Annotated[list[str] | None, Query(pattern=r"^[a-z_]{1,40}$")] = None,
+    amenity: Annotated[
+        list[str] | None, Query(description="Amenities (all must match); see /v1/taxonomy")
+    ] = None,
     programme: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{0,39}$")] = None,
     card: Annotated[
         str | None, Query(pattern=r"^[a-z][a-z0-9_-]{0,39}$", description="The family's card (e.g. aichi)")
@@ -52,6 +55,8 @@ async def search_shops(
         raise InvalidQuery(f"limit must be at most {api.max_limit}")
     if q is not None and len(q) > api.max_query_length:
         raise InvalidQuery(f"q must be at most {api.max_query_length} characters")
+    if any(a not in builtin_taxonomy().amenities for a in amenity or ()):
+        raise InvalidQuery("unknown amenity; the known ones are listed at /v1/taxonomy")
     if multi_child and not card:
         raise InvalidQuery("multi_child needs card (the family's programme card)")
     if lat is None and not q and not programme:

@@ -31,6 +31,7 @@ CREATE TEMP TABLE staging_shops (
     location_flags text[] NOT NULL,
     registered_on date,
     expires_on date,
+    nationwide boolean NOT NULL DEFAULT false,
     content_hash text NOT NULL
 ) ON COMMIT DROP;
 CREATE TEMP TABLE staging_seen (source_id text NOT NULL) ON COMMIT DROP;

@@ -6,7 +6,7 @@ WITH merged AS (
         building, postal_code, phone, url, hours, closed_days, perk_text, categories, amenities, tags,
         card_required, cards, multi_child, municipality_code, lg_code, location, geocode_precision,
         geocode_source, geocoded_at, location_flags, registered_on, expires_on, status, status_changed_at,
-        content_hash, first_run_id, last_run_id
+        content_hash, first_run_id, last_run_id, nationwide
     )
     SELECT
         st.programme_id, st.source, st.source_id, st.name, st.name_kana, st.name_key, st.kana_key,
@@ -17,7 +17,7 @@ WITH merged AS (
         st.geocode_precision, st.geocode_source,
         CASE WHEN st.lat IS NOT NULL THEN now() END,
         st.location_flags, st.registered_on, st.expires_on, 'active', now(), st.content_hash,
-        :run_id, :run_id
+        :run_id, :run_id, st.nationwide
     FROM staging_shops AS st
     ON CONFLICT (programme_id, source_id) DO UPDATE SET
         source = excluded.source,
@@ -40,6 +40,7 @@ WITH merged AS (
         card_required = excluded.card_required,
         cards = excluded.cards,
         multi_child = excluded.multi_child,
+        nationwide = excluded.nationwide,
         municipality_code = excluded.municipality_code,
         lg_code = excluded.lg_code,
         location = excluded.location,
