@@ -65,6 +65,10 @@ class GeocodedShop:
     precision: str | None
     geocoder: str | None
     location_flags: tuple[str, ...]
+    # Jurisdiction evidence from the geocode stage: the municipality the address names (ward level
+    # when the town was matched) and the one the point falls in (point-in-polygon).
+    address_municipality_code: str | None = None
+    point_municipality_code: str | None = None
 
     @property
     def placed(self) -> bool:

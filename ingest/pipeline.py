@@ -10,10 +10,10 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from geo.settings import GeocoderSettings
 from ingest.errors import IngestError
-from ingest.geocode import geocode
-from ingest.jurisdiction import decide
 from ingest.load import Loader
+from ingest.locate import Locator
 from ingest.models import Rejection
 from ingest.normalize import normalize
 from ingest.overrides import apply_overrides
@@ -59,6 +59,7 @@ def ingest_file(
     profile: Profile | None = None,
     mode: str = "delta",
     progress: Progress | None = None,
+    geocoding: GeocoderSettings | None = None,
 ) -> RunSummary:
     if mode not in MODES:
         raise IngestError(f"mode must be one of {', '.join(MODES)}")
@@ -87,7 +88,7 @@ def ingest_file(
         )
     summary = RunSummary(run_id=run_id, programme=programme.code, profile=opened.profile.name, mode=mode)
     try:
-        _run(engine, opened, programme, programme_id, summary, mode, progress)
+        _run(engine, opened, programme, programme_id, summary, mode, progress, geocoding)
     except (SQLAlchemyError, OSError, IngestError) as exc:
         with engine.begin() as conn:
             conn.execute(
@@ -109,11 +110,13 @@ def _run(
     summary: RunSummary,
     mode: str,
     progress: Progress | None,
+    geocoding: GeocoderSettings | None = None,
 ) -> None:
     flags_seen: Counter[str] = Counter()
     first_line: dict[str, int] = {}
     with engine.begin() as conn:
         loader = Loader(conn, summary.run_id)
+        locator = Locator.for_run(conn, programme, geocoding)  # gazetteer, boundaries, cache: once
         rejections: list[Rejection] = []
         for raw in read_rows(opened):
             summary.rows += 1
@@ -135,8 +138,8 @@ def _run(
                 )
                 continue
             first_line[shop.source_id] = shop.line
-            located = geocode(shop)
-            where = decide(located, programme)
+            located = locator.geocode(shop)
+            where = locator.decide(located, programme)
             if isinstance(where, Rejection):
                 rejections.append(Rejection(where.line, where.reason, where.field, where.value, raw.original))
                 loader.seen(shop.source_id)

@@ -108,6 +108,7 @@ def db_url() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as one JSON object")
 def ingest(file: Path, programme_name: str, profile_name: str | None, mode: str, as_json: bool) -> None:
     """Load a registry FILE into the database; every row is accounted for."""
+    from geo.settings import GeocoderSettings  # noqa: PLC0415
     from ingest.errors import IngestError  # noqa: PLC0415 - keep `kosodate serve` light
     from ingest.pipeline import ingest_file  # noqa: PLC0415
     from ingest.profile import load_profile  # noqa: PLC0415
@@ -119,8 +120,10 @@ def ingest(file: Path, programme_name: str, profile_name: str | None, mode: str,
     try:
         programme = load_programme(programme_name)
         profile = load_profile(profile_name) if profile_name else None
-        summary = ingest_file(engine, file, programme, profile=profile, mode=mode)
-    except (IngestError, KosodateError) as exc:
+        summary = ingest_file(
+            engine, file, programme, profile=profile, mode=mode, geocoding=GeocoderSettings()
+        )
+    except (IngestError, KosodateError, ValueError) as exc:  # ValueError: bad KOSODATE_GEOCODER_* settings
         _fail(str(exc))
     finally:
         engine.dispose()
@@ -202,3 +205,9 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 from kosodate.cmd_tag import tag_group  # noqa: E402
 
 main.add_command(tag_group)
+
+from kosodate.cmd_geo import boundaries_group, gazetteer, handoff  # noqa: E402
+
+main.add_command(gazetteer)
+main.add_command(boundaries_group)
+main.add_command(handoff)

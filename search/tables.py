@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from geoalchemy2 import Geography
+from geoalchemy2 import Geography, Geometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -197,4 +198,54 @@ tag_overrides = Table(
     Column("reason", Text, nullable=False),
     Column("created_by", Text),
     _ts("created_at"),
+)
+
+# --- geocoding data (migration i4_geo) ---------------------------------------------------------------
+
+municipalities = Table(
+    "municipalities",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("lg_code", Text, nullable=False),
+    Column("prefecture_code", SmallInteger, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("parent_code", Text),
+    Column("lat", Float),
+    Column("lng", Float),
+)
+
+gazetteer_towns = Table(
+    "gazetteer_towns",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("municipality_code", Text, nullable=False),
+    Column("town", Text, nullable=False),
+    Column("koaza", Text, nullable=False, server_default=""),
+    Column("level", Text, nullable=False, server_default="town"),
+    Column("lat", Float, nullable=False),
+    Column("lng", Float, nullable=False),
+    Column("source", Text, nullable=False),
+)
+
+boundaries = Table(
+    "boundaries",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("prefecture", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("geom", Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False),
+    Column("source", Text, nullable=False),
+)
+
+geocode_cache = Table(
+    "geocode_cache",
+    metadata,
+    Column("address_key", Text, primary_key=True),
+    Column("address", Text, nullable=False),
+    Column("location", Geography("POINT", srid=4326, spatial_index=False)),
+    Column("precision", Text),
+    Column("geocoder", Text, nullable=False),
+    Column("municipality_code", Text),
+    Column("matched", Text),
+    _ts("geocoded_at"),
 )

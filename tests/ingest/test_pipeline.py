@@ -141,17 +141,18 @@ def test_failed_run_leaves_previous_data_intact(
     path = tmp_path / "changed.csv"
     path.write_text(changed, encoding="utf-8")
 
-    from ingest.geocode import geocode as real_geocode  # noqa: PLC0415
+    from ingest.locate import Locator  # noqa: PLC0415
 
+    real_geocode = Locator.geocode
     calls = {"n": 0}
 
-    def failing_geocode(shop):  # type: ignore[no-untyped-def]
+    def failing_geocode(self, shop):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 12:
             raise OSError("disk went away")
-        return real_geocode(shop)
+        return real_geocode(self, shop)
 
-    monkeypatch.setattr("ingest.pipeline.geocode", failing_geocode)
+    monkeypatch.setattr(Locator, "geocode", failing_geocode)
     with pytest.raises(IngestError, match="changed nothing"):
         ingest_file(engine, path, programme)
     with engine.connect() as conn:
