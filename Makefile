@@ -5,10 +5,10 @@ SHELL := /bin/bash
 VENV ?= .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the project needs: PostgreSQL 15 + PostGIS 3 (embedded database, tests),
-# docker-compose (validates docker-compose.yml in a test; no engine needed).
-SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 docker-compose
+# docker-compose (validates docker-compose.yml in a test; no engine needed), chromium + a Japanese font (browser tests, legible screenshots).
+SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 docker-compose chromium fonts-ipafont-gothic
 
-.PHONY: demo test system venv lint clean-data
+.PHONY: demo test system venv vendor lint clean-data
 
 system:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -27,7 +27,23 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-demo: system venv
+# The page's map library comes from npm (web/package-lock.json) and is served by us, never from a CDN.
+VENDOR_DIR := api/static/vendor
+$(VENDOR_DIR)/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	mkdir -p $(VENDOR_DIR)/images
+	cp web/node_modules/leaflet/dist/leaflet.js web/node_modules/leaflet/dist/leaflet.css $(VENDOR_DIR)/
+	cp web/node_modules/leaflet/dist/images/*.png $(VENDOR_DIR)/images/
+	cp web/node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
+	   web/node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+	   web/node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css $(VENDOR_DIR)/
+	cp web/node_modules/leaflet/LICENSE $(VENDOR_DIR)/LICENSE-leaflet.txt
+	cp web/node_modules/leaflet.markercluster/MIT-LICENCE.txt $(VENDOR_DIR)/LICENSE-markercluster.txt
+	touch $@
+
+vendor: $(VENDOR_DIR)/.installed
+
+demo: system venv vendor
 	$(VENV)/bin/kosodate demo
 
 lint: venv
@@ -36,7 +52,7 @@ lint: venv
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports
 
-test: system venv lint
+test: system venv vendor lint
 	$(VENV)/bin/pytest
 
 clean-data:

@@ -7,22 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse
 
 from api import errors
-from api.routes import health, shops
+from api.routes import health, shops, web
 from api.routes import taxonomy as taxonomy_routes
 from api.settings import AppSettings
 from search.db import async_engine
-
-_INDEX = """<!doctype html>
-<html lang="ja"><meta charset="utf-8"><title>kosodate</title>
-<h1>kosodate</h1>
-<p>子育て支援パスポート協賛店の検索 API / Search API for child-rearing passport shops.</p>
-<ul><li><a href="/docs">API documentation (OpenAPI)</a></li>
-<li><a href="/v1/shops?lat=35.3387&amp;lng=139.4871&amp;radius_m=3000">Shops near Fujisawa station</a></li>
-<li><a href="/healthz">Health</a></li></ul>
-</html>"""
 
 
 def create_app(settings: AppSettings) -> FastAPI:
@@ -53,9 +43,6 @@ def create_app(settings: AppSettings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(shops.router)
     app.include_router(taxonomy_routes.router)
-
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    async def index() -> str:
-        return _INDEX
+    app.include_router(web.router)
 
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.web_settings import WebSettings
 from search.settings import DbSettings
 
 
@@ -32,3 +33,4 @@ class ApiSettings(BaseSettings):
 class AppSettings(BaseModel):
     db: DbSettings = Field(default_factory=DbSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
