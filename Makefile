@@ -5,8 +5,9 @@ SHELL := /bin/bash
 VENV ?= .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the project needs: PostgreSQL 15 + PostGIS 3 (embedded database, tests),
-# docker-compose (validates docker-compose.yml in a test; no engine needed), chromium + a Japanese font (browser tests, legible screenshots).
-SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 docker-compose chromium fonts-ipafont-gothic
+# docker-compose (validates docker-compose.yml in a test; no engine needed), chromium + a Japanese font
+# (browser tests, legible screenshots), wrk (the API load benchmark).
+SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 docker-compose chromium fonts-ipafont-gothic wrk
 
 .PHONY: demo test system venv vendor lint clean-data
 

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
-from api.routes import health, shops, web
+from api.middleware import RequestContext
+from api.routes import changes, exports, handoffs, health, ogc, operator, ready, shops, tiles, web
 from api.routes import taxonomy as taxonomy_routes
 from api.settings import AppSettings
 from search.db import async_engine
@@ -18,12 +19,15 @@ from search.db import async_engine
 def create_app(settings: AppSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = async_engine(settings.db)
+        # Public reads: the read-only role when configured, and autocommit, which saves the BEGIN and
+        # ROLLBACK round trips of every request (measured: about half the time of an items page).
+        base = async_engine(settings.public_db())
+        engine = base.execution_options(isolation_level="AUTOCOMMIT")
         app.state.engine = engine
         try:
             yield
         finally:
-            await engine.dispose()
+            await base.dispose()
 
     app = FastAPI(
         title="kosodate",
@@ -39,10 +43,19 @@ def create_app(settings: AppSettings) -> FastAPI:
             allow_origins=settings.api.cors_origins,
             allow_methods=["GET"],
             allow_headers=["*"],
+            expose_headers=["ETag", "Last-Modified", "Link", "X-Request-ID"],
         )
+    app.add_middleware(RequestContext, cache_max_age_s=settings.api.cache_max_age_s)
     app.include_router(health.router)
     app.include_router(shops.router)
     app.include_router(taxonomy_routes.router)
+    app.include_router(ogc.router)  # JSON (and ?f=html) at `/`; a browser's plain `/` falls through to web
+    app.include_router(tiles.router)
+    app.include_router(exports.router)
+    app.include_router(changes.router)
+    app.include_router(handoffs.router)
+    app.include_router(operator.router)
+    app.include_router(ready.router)
     app.include_router(web.router)
 
     return app

@@ -12,7 +12,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from search.errors import DatabaseUnavailable, InvalidQuery, KosodateError, NotFound, QueryTimeout
+from search.errors import (
+    DatabaseUnavailable,
+    InvalidQuery,
+    JobFailed,
+    KosodateError,
+    NotFound,
+    QueryTimeout,
+    TooLarge,
+    Unauthorized,
+)
 
 log = logging.getLogger("kosodate.api")
 PROBLEM = "application/problem+json"
@@ -22,6 +31,9 @@ STATUS_OF: dict[type[KosodateError], int] = {
     NotFound: 404,
     QueryTimeout: 503,
     DatabaseUnavailable: 503,
+    Unauthorized: 401,
+    TooLarge: 413,
+    JobFailed: 422,
 }
 
 
@@ -34,10 +46,14 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM: {}}, "description": HTTPStatus(status).phrase}
-    for status in (400, 404, 422, 503)
-}
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {"model": Problem, "content": {PROBLEM: {}}, "description": HTTPStatus(status).phrase}
+        for status in statuses
+    }
+
+
+PROBLEM_RESPONSES = problem_responses(400, 404, 422, 503)
 
 
 def problem(status: int, detail: str | None, request: Request, **extra: Any) -> JSONResponse:
@@ -45,6 +61,8 @@ def problem(status: int, detail: str | None, request: Request, **extra: Any) -> 
         title=HTTPStatus(status).phrase, status=status, detail=detail, instance=request.url.path, **extra
     )
     headers = {"Retry-After": "5"} if status == 503 else None  # noqa: PLR2004
+    if status == 401:  # noqa: PLR2004
+        headers = {"WWW-Authenticate": 'Bearer realm="kosodate"'}
     return JSONResponse(
         body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM, headers=headers
     )

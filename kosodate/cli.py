@@ -211,3 +211,7 @@ from kosodate.cmd_geo import boundaries_group, gazetteer, handoff  # noqa: E402
 main.add_command(gazetteer)
 main.add_command(boundaries_group)
 main.add_command(handoff)
+
+from kosodate.cmd_export import export  # noqa: E402
+
+main.add_command(export)

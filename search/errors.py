@@ -27,3 +27,15 @@ class QueryTimeout(KosodateError):
 
 class EmbeddedClusterError(KosodateError):
     title = "Embedded database problem"
+
+
+class Unauthorized(KosodateError):
+    title = "Unauthorized"
+
+
+class TooLarge(KosodateError):
+    title = "Content too large"
+
+
+class JobFailed(KosodateError):
+    title = "The job failed"
