@@ -22,10 +22,21 @@ class ShopHit(BaseModel):
     precision: str | None = Field(None, description="How precisely the shop is placed")
     perk_text: str | None = None
     source: str
+    municipality: str | None = None
+    card_required: bool | None = Field(None, description="true: 特典 (show the card); false: 応援 (for all)")
+    hours: str | None = None
 
 
 class SearchResponse(BaseModel):
     hits: list[ShopHit]
+    total: int = Field(description="How many shops match (see total_exact)")
+    total_exact: bool = Field(description="true: total is exact; false: total is an estimate")
+    facets: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Counts per value for each facet asked for (facets=category,...)"
+    )
+    next_cursor: str | None = Field(None, description="Pass as cursor= for the next page; null at the end")
+    backend: str = Field(description="Which search backend answered: postgres or meilisearch")
+    fallback: str | None = Field(None, description="Why the configured backend did not answer, if it did not")
 
 
 class Tag(BaseModel):

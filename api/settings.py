@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.web_settings import WebSettings
+from search.search_settings import SearchSettings
 from search.settings import DbSettings
 
 
@@ -73,6 +74,7 @@ class AppSettings(BaseModel):
     db: DbSettings = Field(default_factory=DbSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
 
     def public_db(self) -> DbSettings:
         """Where public reads go: the read-only URL when configured, otherwise the main database."""

@@ -16,6 +16,7 @@ from geo.prefectures import PREFECTURES, split_prefecture
 from geo.reading import reading
 from geo.text import search_key
 from ingest.models import Rejection, TaggedShop
+from search.keys import name_romaji_key
 from search.tables import handoffs, rejected_rows
 
 STAGING_COLUMNS = (
@@ -23,7 +24,7 @@ STAGING_COLUMNS = (
     "prefecture", "building", "postal_code", "phone", "url", "hours", "closed_days", "perk_text",
     "categories", "amenities", "tags", "card_required", "cards", "multi_child", "municipality_code",
     "lg_code", "lat", "lng", "geocode_precision", "geocode_source", "location_flags", "registered_on",
-    "expires_on", "nationwide", "content_hash",
+    "expires_on", "nationwide", "content_hash", "romaji_key",
 )  # fmt: skip
 
 
@@ -58,7 +59,7 @@ def staging_row(t: TaggedShop) -> tuple[Any, ...]:
     ]  # fmt: skip
     digest = content_hash(body)
     body[18] = Jsonb(tags)
-    return (s.line, *body, digest)
+    return (s.line, *body, digest, name_romaji_key(s.name, kana) or None)
 
 
 class Loader:

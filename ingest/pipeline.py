@@ -22,6 +22,7 @@ from ingest.programmes import Programme
 from ingest.read import Opened, open_registry, read_rows
 from ingest.report import RunSummary
 from ingest.tag import tag
+from search.index_sync import after_ingest_run
 from search.tables import ingest_runs, programmes
 
 Progress = Callable[[int], None]
@@ -99,6 +100,7 @@ def ingest_file(
         if isinstance(exc, IngestError):
             raise
         raise IngestError(f"run {run_id} failed and changed nothing: {exc}") from exc
+    after_ingest_run(engine, run_id)  # push the run's changes to the search index, if one is configured
     return summary
 
 

@@ -215,3 +215,7 @@ main.add_command(handoff)
 from kosodate.cmd_export import export  # noqa: E402
 
 main.add_command(export)
+
+from kosodate.cmd_index import index as _index  # noqa: E402
+
+main.add_command(_index)

@@ -12,13 +12,21 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from search.errors import DatabaseUnavailable, QueryTimeout
+from search.queries import FUZZY_SIMILARITY
 from search.settings import DbSettings
 
 
 def _connect_args(settings: DbSettings) -> dict[str, object]:
     return {
         "connect_timeout": 5,
-        "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+        # Custom plans always: search plans depend on the values (radius, words, area); psycopg prepares
+        # repeated statements and a generic plan was measured 30x slower (bench/search_bench.py).
+        # The typo pass's trigram bar is a connection setting, not SET LOCAL: public reads run in
+        # autocommit, where SET LOCAL does nothing. Only the typo pass uses the `<%` operator.
+        "options": (
+            f"-c statement_timeout={settings.statement_timeout_ms} -c plan_cache_mode=force_custom_plan "
+            f"-c pg_trgm.word_similarity_threshold={FUZZY_SIMILARITY}"
+        ),
         "application_name": "kosodate",
     }
 

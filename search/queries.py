@@ -1,37 +1,56 @@
-"""Pure query builders: each returns a statement; the caller (sync CLI or async API) runs it."""
+"""Pure query builders: each returns a statement; the caller (sync CLI or async API) runs it.
+
+Every value is a bound parameter. One small function per filter returns a clause or ``None``; the
+clauses are ANDed. Keyword words are matched against ``shops.search_text`` (name, reading, romaji and
+the folded address, see migration ``i6_search``):
+
+* a 1- or 2-character word uses the character-bigram GIN index (``kosodate_grams``);
+* a longer word uses ``LIKE '%word%'`` on the trigram GIN index;
+* a latin word also matches as folded romaji (``sushiroo`` -> ``sushiro``) and a kana word also
+  matches through its romaji (``すしろう`` finds スシロー);
+* the optional typo pass (one edit, words of 4+ characters) uses trigram word similarity to find
+  candidates and a regular expression that allows exactly one edit to confirm them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.types import Text
+from sqlalchemy.types import Float, Integer, Text, Time
 
-from geo.text import search_key
+from geo.reading import romaji
 from search.cards import card_clause
+from search.contract import BBox, SearchRequest, Sort
+from search.keys import is_kana, is_latin, query_tokens, romaji_key
 from search.tables import ShopStatus, programmes, shops
 
+# The request type under its older name (kept for callers written against the foundation).
+ShopQuery = SearchRequest
 
-@dataclass(frozen=True, slots=True)
-class ShopQuery:
-    """What a caller may ask for. Bounds are checked by the caller (the API's settings)."""
-
-    lat: float | None = None
-    lng: float | None = None
-    radius_m: float | None = None
-    q: str | None = None
-    categories: tuple[str, ...] = ()
-    amenities: tuple[str, ...] = ()
-    programme: str | None = None
-    card: str | None = None
-    multi_child: bool = False
-    limit: int = 20
-
-    @property
-    def has_point(self) -> bool:
-        return self.lat is not None and self.lng is not None
+FUZZY_MIN_CHARS = 4
+FUZZY_SIMILARITY = 0.3
+FUZZY_BELOW = 10  # the typo pass runs when exact words find fewer shops than this
+BIGRAM_MAX_CHARS = 2
 
 
 def query_point() -> ColumnElement[object]:
@@ -42,58 +61,203 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-# One small function per filter; each returns a clause or None.
+def grams(value: str) -> list[str]:
+    """The characters (one-character words) or the character pairs the bigram index holds."""
+    if len(value) == 1:
+        return [value]
+    return sorted({value[i : i + 2] for i in range(len(value) - 1)})
+
+
+def word_variants(token: str) -> list[str]:
+    """The folded forms a query word may take in ``search_text``."""
+    variants = [token]
+    if is_latin(token):
+        variants.append(romaji_key(token))
+    elif is_kana(token) and len(token) >= BIGRAM_MAX_CHARS:
+        variants.append(romaji_key(romaji(token)))
+    return [v for v in dict.fromkeys(variants) if v]
+
+
+def one_edit_regex(token: str) -> str:
+    """A POSIX regular expression matching ``token`` with at most one substitution/insertion/deletion."""
+    chars = [re.escape(c) for c in token]
+    branches = {"".join(chars)}
+    for i in range(len(chars)):
+        branches.add("".join(chars[:i]) + "." + "".join(chars[i + 1 :]))  # substitution
+        branches.add("".join(chars[:i]) + "".join(chars[i + 1 :]))  # the query has one extra
+        branches.add("".join(chars[:i]) + "." + "".join(chars[i:]))  # the query misses one
+    return "(" + "|".join(sorted(branches)) + ")"
+
+
+class _Binds:
+    """Unique bind names for one statement."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, prefix: str, value: Any, type_: Any = None) -> BindParameter[Any]:
+        self.n += 1
+        return bindparam(f"{prefix}_{self.n}", value, type_=type_)
+
+
+def _grams_of_text() -> ColumnElement[Any]:
+    return func.kosodate_grams(shops.c.search_text)
+
+
+def _variant_match(variant: str, binds: _Binds, *, spatial: bool) -> ColumnElement[bool]:
+    like = shops.c.search_text.like(binds("like", f"%{_escape_like(variant)}%"), escape="\\")
+    # Inside a radius or map area the spatial index leads and LIKE filters its rows (measured faster
+    # than combining with the bigram index, whose posting lists for common characters are long).
+    if len(variant) <= BIGRAM_MAX_CHARS and not spatial:
+        # The bigram index finds the rows; when the plan starts from the radius index instead, the
+        # cheap LIKE is evaluated first (quals run cheapest first) so the grams are rarely computed.
+        needed = binds("grams", grams(variant), ARRAY(Text))
+        return and_(like, _grams_of_text().op("@>")(needed))
+    return like
+
+
+def _fuzzy_match(token: str, binds: _Binds) -> ColumnElement[bool]:
+    word = binds("fuzzy", token)
+    return and_(
+        word.op("<%")(shops.c.search_text),
+        shops.c.search_text.op("~")(binds("edit", one_edit_regex(token))),
+    )
+
+
+def keyword_clauses(request: SearchRequest, binds: _Binds, *, fuzzy: bool) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    for token in query_tokens(request.q):
+        spatial = request.bbox is not None or (request.has_point and request.radius_m is not None)
+        options = [_variant_match(v, binds, spatial=spatial) for v in word_variants(token)]
+        if fuzzy and len(token) >= FUZZY_MIN_CHARS:
+            options.append(_fuzzy_match(token, binds))
+        clauses.append(or_(*options))
+    return clauses
+
+
+def has_fuzzy_words(request: SearchRequest) -> bool:
+    return any(len(t) >= FUZZY_MIN_CHARS for t in query_tokens(request.q))
+
+
+def _word_score(token: str, binds: _Binds) -> ColumnElement[Any]:
+    """0 exact name, 1 name prefix (type-ahead), 2 inside the name or reading, 3 address or typo."""
+    variants = word_variants(token)
+    keys = (shops.c.name_key, shops.c.kana_key, shops.c.romaji_key)
+    exact = or_(*(k == binds("w", v) for k in keys for v in variants))
+    prefix = or_(*(k.like(binds("p", _escape_like(v) + "%"), escape="\\") for k in keys for v in variants))
+    inside = or_(
+        *(k.like(binds("i", "%" + _escape_like(v) + "%"), escape="\\") for k in keys for v in variants)
+    )
+    return case((exact, 0), (prefix, 1), (inside, 2), else_=3)
+
+
+def text_score(request: SearchRequest, binds: _Binds) -> ColumnElement[Any] | None:
+    tokens = query_tokens(request.q)
+    if not tokens:
+        return None
+    total: ColumnElement[Any] = literal(0, Integer)
+    for token in tokens:
+        total = total + _word_score(token, binds)
+    return total
+
+
+# Place and filters: one small function each.
 
 
 def live() -> ColumnElement[bool]:
-    return shops.c.status == ShopStatus.ACTIVE.value
+    # A literal, not a bind: the partial indexes (WHERE status = 'active') must match even in a
+    # generic plan of a prepared statement (psycopg prepares repeated statements).
+    active = literal(ShopStatus.ACTIVE.value, Text).compile(compile_kwargs={"literal_binds": True})
+    return and_(shops.c.status == literal_column(str(active)), shops.c.location.is_not(None))
 
 
-def within_radius(query: ShopQuery) -> ColumnElement[bool] | None:
-    if not query.has_point or query.radius_m is None:
+def within_radius(request: SearchRequest) -> ColumnElement[bool] | None:
+    if not request.has_point or request.radius_m is None:
         return None
-    return func.ST_DWithin(shops.c.location, query_point(), bindparam("radius_m"))
+    return func.ST_DWithin(shops.c.location, query_point(), bindparam("radius_m", request.radius_m))
 
 
-def keyword(query: ShopQuery) -> ColumnElement[bool] | None:
-    key = search_key(query.q) if query.q else ""
-    if not key:
+def within_bbox(request: SearchRequest) -> ColumnElement[bool] | None:
+    box: BBox | None = request.bbox
+    if box is None:
         return None
-    pattern: BindParameter[str] = bindparam("q_like", f"%{_escape_like(key)}%")
-    return or_(shops.c.name_key.like(pattern, escape="\\"), shops.c.kana_key.like(pattern, escape="\\"))
-
-
-def in_categories(query: ShopQuery) -> ColumnElement[bool] | None:
-    if not query.categories:
-        return None
-    return shops.c.categories.contains(bindparam("categories", list(query.categories), type_=ARRAY(Text)))
-
-
-def with_amenities(query: ShopQuery) -> ColumnElement[bool] | None:
-    if not query.amenities:
-        return None
-    return shops.c.amenities.contains(bindparam("amenities", list(query.amenities), type_=ARRAY(Text)))
-
-
-def in_programme(query: ShopQuery) -> ColumnElement[bool] | None:
-    if not query.programme:
-        return None
-    return programmes.c.code == bindparam("programme", query.programme)
-
-
-def for_family(query: ShopQuery) -> ColumnElement[bool] | None:
-    if not query.card:
-        return None
-    return card_clause(query.card, query.multi_child)
-
-
-FILTERS = (within_radius, keyword, in_categories, with_amenities, in_programme, for_family)
-
-
-def _hit_columns(*, with_distance: bool) -> list[ColumnElement[Any]]:
-    distance = (
-        func.ST_Distance(shops.c.location, query_point()) if with_distance else literal(None, type_=Text)
+    envelope = func.ST_MakeEnvelope(
+        bindparam("bbox_w", box.west, Float),
+        bindparam("bbox_s", box.south, Float),
+        bindparam("bbox_e", box.east, Float),
+        bindparam("bbox_n", box.north, Float),
+        4326,
     )
+    return shops.c.location.op("&&")(func.geography(envelope))
+
+
+def in_municipality(request: SearchRequest) -> ColumnElement[bool] | None:
+    if not request.municipality:
+        return None
+    return shops.c.municipality_code == bindparam("municipality", request.municipality[:5])
+
+
+def in_categories(request: SearchRequest) -> ColumnElement[bool] | None:
+    if not request.categories:
+        return None
+    return shops.c.categories.contains(bindparam("categories", list(request.categories), type_=ARRAY(Text)))
+
+
+def with_amenities(request: SearchRequest) -> ColumnElement[bool] | None:
+    if not request.amenities:
+        return None
+    return shops.c.amenities.contains(bindparam("amenities", list(request.amenities), type_=ARRAY(Text)))
+
+
+def in_programme(request: SearchRequest) -> ColumnElement[bool] | None:
+    if not request.programme:
+        return None
+    ids = select(programmes.c.id).where(programmes.c.code == bindparam("programme", request.programme))
+    return shops.c.programme_id == ids.scalar_subquery()
+
+
+def for_family(request: SearchRequest) -> ColumnElement[bool] | None:
+    if not request.card:
+        return None
+    return card_clause(request.card, request.multi_child)
+
+
+def perk_kind(request: SearchRequest) -> ColumnElement[bool] | None:
+    """特典 (the card must be shown; unknown counts as 特典) or 応援 (for every family)."""
+    if request.card_required is None:
+        return None
+    if request.card_required:
+        return shops.c.card_required.is_not(false())
+    return shops.c.card_required.is_(false())
+
+
+def open_at(request: SearchRequest) -> ColumnElement[bool] | None:
+    """Open at the given local time; shops whose hours cannot be read are left out."""
+    if request.open_at is None:
+        return None
+    return func.kosodate_open_at(shops.c.hours, bindparam("open_at", request.open_at, Time)).is_(true())
+
+
+FILTERS = (
+    within_radius,
+    within_bbox,
+    in_municipality,
+    in_categories,
+    with_amenities,
+    in_programme,
+    for_family,
+    perk_kind,
+    open_at,
+)
+
+
+def where_clause(request: SearchRequest, binds: _Binds, *, fuzzy: bool = False) -> ColumnElement[bool]:
+    clauses = [c for c in (f(request) for f in FILTERS) if c is not None]
+    return and_(live(), *clauses, *keyword_clauses(request, binds, fuzzy=fuzzy))
+
+
+def _hit_columns(request: SearchRequest) -> list[ColumnElement[Any]]:
+    distance = func.ST_Distance(shops.c.location, query_point()) if request.has_point else cast(null(), Float)
     return [
         shops.c.id,
         shops.c.name,
@@ -104,53 +268,140 @@ def _hit_columns(*, with_distance: bool) -> list[ColumnElement[Any]]:
         distance.label("distance_m"),
         shops.c.categories,
         shops.c.amenities,
-        programmes.c.code.label("programme"),
+        select(programmes.c.code)
+        .where(programmes.c.id == shops.c.programme_id)
+        .scalar_subquery()
+        .label("programme"),
         shops.c.municipality_code,
+        shops.c.municipality,
         shops.c.geocode_precision.label("precision"),
         shops.c.perk_text,
+        shops.c.card_required,
+        shops.c.hours,
         shops.c.source,
+        shops.c.name_key,
     ]
 
 
-def shop_search(query: ShopQuery) -> Select[Any]:
-    """Nearest first when a point is given (radius-capped KNN), otherwise best keyword match first."""
-    clauses = [c for c in (f(query) for f in FILTERS) if c is not None]
-    base = shops.join(programmes, programmes.c.id == shops.c.programme_id)
-    where = and_(live(), shops.c.location.is_not(None), *clauses)
-    if query.has_point:
+def shop_search(request: SearchRequest, *, fuzzy: bool = False) -> Select[Any]:
+    """One statement for keyword + place + filters, ordered deterministically (ties by id).
+
+    * no keyword, or ``sort=distance``: nearest first by radius-capped KNN (``<->``), then the exact
+      spheroid distance that is reported;
+    * a map area without keyword or point: nearest the middle of the area first;
+    * keyword and relevance: text score (exact name, name prefix, inside name/reading, address or
+      typo), blended with distance as a fraction of the radius when a point is given.
+    """
+    binds = _Binds()
+    where = where_clause(request, binds, fuzzy=fuzzy)
+    window = request.offset + request.limit
+    score = text_score(request, binds)
+    if request.has_point and (score is None or request.sort is Sort.DISTANCE):
         knn = (
-            select(*_hit_columns(with_distance=True))
-            .select_from(base)
+            select(*_hit_columns(request))
             .where(where)
-            .order_by(shops.c.location.op("<->")(query_point()), shops.c.id)
-            .limit(bindparam("limit", query.limit))
+            # <-> alone (no tie-breaker) lets the GiST index return rows in order and stop at the
+            # window; the outer query orders the window by exact distance, then id.
+            .order_by(shops.c.location.op("<->")(query_point()))
+            .limit(bindparam("window", window))
             .subquery("knn")
         )
-        # KNN orders on the sphere; the final order uses the spheroid distance we report.
-        return select(knn).order_by(knn.c.distance_m, knn.c.id)
-    stmt = select(*_hit_columns(with_distance=False)).select_from(base).where(where)
-    key = search_key(query.q) if query.q else ""
-    if key:
-        exact = case(
-            (shops.c.name_key == key, 0), (shops.c.name_key.startswith(key, autoescape=True), 1), else_=2
+        return (
+            select(*[c for c in knn.c if c.key != "name_key"])
+            .order_by(knn.c.distance_m, knn.c.id)
+            .offset(bindparam("offset", request.offset))
+            .limit(bindparam("limit", request.limit))
         )
-        stmt = stmt.order_by(exact, func.length(shops.c.name_key), shops.c.id)
+    stmt = select(*_hit_columns(request)).where(where)
+    if score is None and request.bbox is not None:
+        # A map area without a keyword: nearest the middle of the area first (the spatial index
+        # walks outwards; ordering by id would scan the primary key and filter, slow for sparse areas).
+        box = request.bbox
+        middle = func.kosodate_point(
+            bindparam("mid_lat", (box.south + box.north) / 2, Float),
+            bindparam("mid_lng", (box.west + box.east) / 2, Float),
+        )
+        order: list[ColumnElement[Any]] = [shops.c.location.op("<->")(middle), shops.c.id]
+    elif score is None:
+        order = [shops.c.id]
+    elif request.has_point:
+        reach = float(request.radius_m or 10_000)
+        blended = cast(score, Float) + func.ST_Distance(shops.c.location, query_point()) / bindparam(
+            "reach", reach, Float
+        )
+        order = [blended, shops.c.id]
     else:
-        stmt = stmt.order_by(shops.c.id)
-    return stmt.limit(bindparam("limit", query.limit))
+        order = [score, func.length(shops.c.name_key), shops.c.id]
+    page = stmt.order_by(*order).offset(bindparam("offset", request.offset))
+    ranked = page.limit(bindparam("limit", request.limit)).subquery("ranked")
+    return select(*[c for c in ranked.c if c.key != "name_key"])
 
 
-def search_params(query: ShopQuery) -> dict[str, object]:
-    params: dict[str, object] = {"limit": query.limit}
-    if query.has_point:
-        params |= {"lat": query.lat, "lng": query.lng}
-    if query.radius_m is not None and query.has_point:
-        params["radius_m"] = query.radius_m
-    return params
+def search_params(request: SearchRequest) -> dict[str, object]:
+    """Bind values not carried by the statement itself (the query point)."""
+    if request.has_point:
+        return {"lat": request.lat, "lng": request.lng}
+    return {}
+
+
+ARRAY_FACETS = {"category": shops.c.categories, "amenity": shops.c.amenities}
+SCALAR_FACETS = {
+    "municipality": shops.c.municipality_code,
+    "programme": select(programmes.c.code).where(programmes.c.id == shops.c.programme_id).scalar_subquery(),
+}
+
+
+def count_and_facets(
+    request: SearchRequest, facets: tuple[str, ...], cap: int, *, fuzzy: bool = False
+) -> Select[Any]:
+    """Rows ``(facet, value, n)``: ``('', '', n)`` counts the matches up to ``cap + 1``; the facet
+    counts cover the same (capped) set, so they are exact whenever the total is."""
+    binds = _Binds()
+    where = where_clause(request, binds, fuzzy=fuzzy)
+    columns: list[ColumnElement[Any]] = [shops.c.id]
+    columns += [{**ARRAY_FACETS, **SCALAR_FACETS}[f].label(f"f_{f}") for f in facets]
+    matched = select(*columns).where(where).limit(bindparam("cap", cap + 1)).cte("matched")
+    parts: list[Select[str, str, int]] = [
+        select(literal("").label("facet"), literal("").label("value"), func.count().label("n")).select_from(
+            matched
+        )
+    ]
+    for f in facets:
+        col = matched.c[f"f_{f}"]
+        if f in ARRAY_FACETS:
+            value = func.unnest(col).table_valued("value").render_derived(name=f"v_{f}")
+            parts.append(
+                select(literal(f), value.c.value, func.count())
+                .select_from(matched)
+                .join(value, true())
+                .group_by(value.c.value)
+            )
+        else:
+            parts.append(
+                select(literal(f), cast(col, Text), func.count())
+                .select_from(matched)
+                .where(col.is_not(None))
+                .group_by(col)
+            )
+    return select(union_all(*parts).subquery("facets"))
+
+
+def few_matches(request: SearchRequest, cap: int) -> Select[Any]:
+    """How many shops match the exact words, counting no further than ``cap``."""
+    binds = _Binds()
+    inner = select(shops.c.id).where(where_clause(request, binds)).limit(cap).subquery("exact")
+    return select(func.count()).select_from(inner)
+
+
+def estimated_count(request: SearchRequest) -> Select[Any]:
+    """The planner's estimate of the matches (run under EXPLAIN when the exact count is capped)."""
+    binds = _Binds()
+    return select(func.count()).select_from(shops).where(where_clause(request, binds))
 
 
 def shop_detail() -> Select[Any]:
-    cols = [c for c in shops.c if c.name not in ("location", "content_hash", "name_key", "kana_key")]
+    hidden = ("location", "content_hash", "name_key", "kana_key", "romaji_key", "search_text")
+    cols = [c for c in shops.c if c.name not in hidden]
     return (
         select(
             *cols,
@@ -160,5 +411,5 @@ def shop_detail() -> Select[Any]:
             func.ST_X(func.geometry(shops.c.location)).label("lng"),
         )
         .select_from(shops.join(programmes, programmes.c.id == shops.c.programme_id))
-        .where(shops.c.id == bindparam("shop_id"), live())
+        .where(shops.c.id == bindparam("shop_id"), shops.c.status == ShopStatus.ACTIVE.value)
     )

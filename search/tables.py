@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -139,6 +140,17 @@ shops = Table(
     Column("last_run_id", BigInteger, ForeignKey("ingest_runs.id")),
     _ts("created_at"),
     _ts("updated_at"),
+    # Search (migration i6_search): the folded romaji reading, and the generated text one index covers.
+    Column("romaji_key", Text),
+    Column(
+        "search_text",
+        Text,
+        Computed(
+            "name_key || ' ' || coalesce(kana_key, '') || ' ' || coalesce(romaji_key, '') || ' ' || "
+            "kosodate_fold(coalesce(prefecture, '') || coalesce(municipality, '') || address)",
+            persisted=True,
+        ),
+    ),
 )
 
 rejected_rows = Table(

@@ -32,6 +32,7 @@ CREATE TEMP TABLE staging_shops (
     registered_on date,
     expires_on date,
     nationwide boolean NOT NULL DEFAULT false,
-    content_hash text NOT NULL
+    content_hash text NOT NULL,
+    romaji_key text
 ) ON COMMIT DROP;
 CREATE TEMP TABLE staging_seen (source_id text NOT NULL) ON COMMIT DROP;

@@ -6,7 +6,7 @@ WITH merged AS (
         building, postal_code, phone, url, hours, closed_days, perk_text, categories, amenities, tags,
         card_required, cards, multi_child, municipality_code, lg_code, location, geocode_precision,
         geocode_source, geocoded_at, location_flags, registered_on, expires_on, status, status_changed_at,
-        content_hash, first_run_id, last_run_id, nationwide
+        content_hash, first_run_id, last_run_id, nationwide, romaji_key
     )
     SELECT
         st.programme_id, st.source, st.source_id, st.name, st.name_kana, st.name_key, st.kana_key,
@@ -17,7 +17,7 @@ WITH merged AS (
         st.geocode_precision, st.geocode_source,
         CASE WHEN st.lat IS NOT NULL THEN now() END,
         st.location_flags, st.registered_on, st.expires_on, 'active', now(), st.content_hash,
-        :run_id, :run_id, st.nationwide
+        :run_id, :run_id, st.nationwide, st.romaji_key
     FROM staging_shops AS st
     ON CONFLICT (programme_id, source_id) DO UPDATE SET
         source = excluded.source,
@@ -54,6 +54,7 @@ WITH merged AS (
         status_changed_at = CASE WHEN s.status <> 'active' THEN now() ELSE s.status_changed_at END,
         content_hash = excluded.content_hash,
         last_run_id = excluded.last_run_id,
+        romaji_key = excluded.romaji_key,
         updated_at = now()
     WHERE s.content_hash IS DISTINCT FROM excluded.content_hash OR s.status <> 'active'
     RETURNING s.id, s.programme_id, (s.xmax = 0) AS inserted, (s.location IS NOT NULL) AS located

@@ -1,18 +1,65 @@
-"""The PostgreSQL backend: runs the pure builders on an async connection."""
+"""The PostgreSQL backend (the default): runs the pure builders on an async connection."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from search.contract import Backend, SearchRequest, SearchResult
 from search.errors import NotFound
-from search.queries import ShopQuery, search_params, shop_detail, shop_search
+from search.queries import (
+    FUZZY_BELOW,
+    count_and_facets,
+    estimated_count,
+    few_matches,
+    has_fuzzy_words,
+    search_params,
+    shop_detail,
+    shop_search,
+)
 
 
-async def search(conn: AsyncConnection, query: ShopQuery) -> list[dict[str, Any]]:
-    result = await conn.execute(shop_search(query), search_params(query))
-    return [dict(row._mapping) for row in result]
+async def _count_and_facets(
+    conn: AsyncConnection, request: SearchRequest, cap: int, *, fuzzy: bool
+) -> tuple[int, bool, dict[str, dict[str, int]]]:
+    wanted = tuple(f.value for f in request.facets)
+    stmt = count_and_facets(request, wanted, cap, fuzzy=fuzzy)
+    facets: dict[str, dict[str, int]] = {f: {} for f in wanted}
+    total = 0
+    for facet, value, n in await conn.execute(stmt, search_params(request)):
+        if facet == "":
+            total = int(n)
+        else:
+            facets[facet][str(value)] = int(n)
+    for name, counts in facets.items():
+        facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    if total <= cap:
+        return total, True, facets
+    # More than the cap: say so, and give the planner's estimate rather than counting on.
+    compiled = estimated_count(request).compile(dialect=conn.dialect)
+    params = {**compiled.params, **search_params(request)}
+    plan = await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), params)
+    raw = plan.scalar_one()
+    doc = json.loads(raw) if isinstance(raw, str) else raw
+    estimate = int(doc[0]["Plan"]["Plans"][0]["Plan Rows"]) if doc[0]["Plan"].get("Plans") else cap + 1
+    return max(estimate, cap + 1), False, facets
+
+
+async def search(conn: AsyncConnection, request: SearchRequest, *, count_cap: int = 10_000) -> SearchResult:
+    """Exact words first; when they find fewer than ``FUZZY_BELOW`` shops and a word has 4+
+    characters, the whole search (every page of it) allows one typo per word."""
+    fuzzy = False
+    if has_fuzzy_words(request):
+        exact = await conn.execute(few_matches(request, FUZZY_BELOW), search_params(request))
+        # Candidates come by trigram word similarity, with the low bar set on every connection
+        # (search.db; short words share few trigrams after one edit); a one-edit regex then decides.
+        fuzzy = int(exact.scalar_one()) < FUZZY_BELOW
+    rows = (await conn.execute(shop_search(request, fuzzy=fuzzy), search_params(request))).all()
+    total, is_exact, facets = await _count_and_facets(conn, request, count_cap, fuzzy=fuzzy)
+    hits = [dict(r._mapping) for r in rows]
+    return SearchResult(hits=hits, total=total, total_exact=is_exact, facets=facets, backend=Backend.POSTGRES)
 
 
 async def get_shop(conn: AsyncConnection, shop_id: int) -> dict[str, Any]:
