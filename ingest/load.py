@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
@@ -12,20 +13,29 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from geo.prefectures import PREFECTURES, split_prefecture
+from geo.address import split_address
+from geo.prefectures import PREFECTURES
 from geo.reading import reading
 from geo.text import search_key
+from ingest.lifecycle import Standing
 from ingest.models import Rejection, TaggedShop
 from search.keys import name_romaji_key
 from search.tables import handoffs, rejected_rows
 
 STAGING_COLUMNS = (
     "line", "programme_id", "source", "source_id", "name", "name_kana", "name_key", "kana_key", "address",
-    "prefecture", "building", "postal_code", "phone", "url", "hours", "closed_days", "perk_text",
-    "categories", "amenities", "tags", "card_required", "cards", "multi_child", "municipality_code",
-    "lg_code", "lat", "lng", "geocode_precision", "geocode_source", "location_flags", "registered_on",
-    "expires_on", "nationwide", "content_hash", "romaji_key",
+    "prefecture", "municipality", "town", "address_rest", "building", "postal_code", "phone", "url",
+    "hours", "closed_days", "perk_text", "categories", "amenities", "tags", "card_required", "cards",
+    "multi_child", "nationwide", "municipality_code", "lg_code", "lat", "lng", "geocode_precision",
+    "geocode_source",
+    "location_flags", "registered_on", "expires_on", "withdrawn_on", "closed_on", "status",
+    "derive_kana", "content_hash", "romaji_key",
 )  # fmt: skip
+_TAGS_AT = STAGING_COLUMNS.index("tags") - 1  # position in the hashed body (which has no line)
+# Status and the current term's end move with the calendar, not with the file: `kosodate lifecycle
+# apply` updates them, and the merge compares status on its own, so they stay out of the content hash.
+_UNHASHED = (STAGING_COLUMNS.index("expires_on") - 1, STAGING_COLUMNS.index("status") - 1)
+READING_BATCH = 5000
 
 
 BATCH = 5000
@@ -35,31 +45,50 @@ def _sql(name: str) -> str:
     return (files("ingest") / "sql" / name).read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=4096)
+def _reading(name: str) -> str:
+    return reading(name)  # chains repeat their names: read each once per process
+
+
+def _row_digest(values: Sequence[Any]) -> str:
+    """A digest of a staged row. ``repr`` of str/int/float/bool/None/date/list/dict is stable across
+    runs and much cheaper than JSON; the row's values are only ever those types."""
+    return hashlib.blake2b(repr(values).encode(), digest_size=20).hexdigest()
+
+
 def content_hash(values: Sequence[Any]) -> str:
     payload = json.dumps(values, ensure_ascii=False, default=str, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def staging_row(t: TaggedShop) -> tuple[Any, ...]:
+def staging_row(t: TaggedShop, standing: Standing | None = None) -> tuple[Any, ...]:
     g = t.geocoded
     s = g.shop
-    pref_code, _ = split_prefecture(s.address)
+    parts = split_address(s.address)
+    pref_code = parts.prefecture_code
     if pref_code is None and t.municipality_code:
         pref_code = int(t.municipality_code[:2])
+    status = standing.status if standing else "active"
+    withdrawn_on = standing.withdrawn_on if standing else s.withdrawn_on
+    flags = list(g.location_flags) + list(standing.flags if standing else ())
     tags = [{"kind": tag.kind, "value": tag.value, "why": tag.why} for tag in t.tags]
-    # The source's reading when it has one; otherwise one made from the name.
-    kana = s.name_kana or reading(s.name) or None
+    # The source's reading when it has one. Otherwise one is made from the name, but only for rows
+    # that are new or changed (see ``_fill_readings``): a reading costs more than the rest of the row.
+    kana = s.name_kana
     body = [
         t.programme_id, s.source, s.source_id, s.name, kana, search_key(s.name),
         search_key(kana) or None, s.address, PREFECTURES.get(pref_code) if pref_code else None,
+        parts.municipality, parts.town, parts.rest,
         s.building, s.postal_code, s.phone, s.url, s.hours, s.closed_days, s.perk_text,
         list(t.categories), list(t.amenities), tags, t.card_required, list(t.cards), t.multi_child,
-        t.municipality_code, t.lg_code, g.lat, g.lng, g.precision, g.geocoder, list(g.location_flags),
-        s.registered_on, t.expires_on, t.nationwide,
+        t.nationwide, t.municipality_code, t.lg_code, g.lat, g.lng, g.precision, g.geocoder, flags,
+        s.registered_on, t.expires_on, withdrawn_on, s.closed_on, status, kana is None,
     ]  # fmt: skip
-    digest = content_hash(body)
-    body[18] = Jsonb(tags)
-    return (s.line, *body, digest, name_romaji_key(s.name, kana) or None)
+    digest = _row_digest([None if i in _UNHASHED else v for i, v in enumerate(body)])
+    body[_TAGS_AT] = Jsonb(tags)
+    # The romaji key follows the reading: made here when the source gave one, else with the reading.
+    romaji = name_romaji_key(s.name, kana) or None if kana else None
+    return (s.line, *body, digest, romaji)
 
 
 class Loader:
@@ -77,6 +106,7 @@ class Loader:
         self._handoffs: list[tuple[TaggedShop, int]] = []
         self.staged = 0
         self.staged_pending = 0
+        self.duplicates: list[Rejection] = []
 
     def _copy(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
         """COPY a bounded batch; the stream is closed before any other statement runs."""
@@ -92,19 +122,26 @@ class Loader:
             self._copy("staging_shops", STAGING_COLUMNS, self._buffer)
             self._buffer.clear()
 
-    def stage(self, shop: TaggedShop) -> None:
-        self._buffer.append(staging_row(shop))
+    def stage(self, shop: TaggedShop, standing: Standing | None = None) -> None:
+        self._buffer.append(staging_row(shop, standing))
         if len(self._buffer) >= BATCH:
             self._flush()
         self.sources.add(shop.geocoded.shop.source)
-        self._seen.append(shop.geocoded.shop.source_id)
+        self.seen(shop.geocoded.shop.source_id)
         self.staged += 1
         if not shop.geocoded.placed:
             self.staged_pending += 1
 
     def seen(self, source_id: str) -> None:
-        """A source id the file mentions even though the row was not loaded (kept from withdrawal)."""
+        """A source id the file mentions (kept from snapshot withdrawal); written in bounded batches."""
         self._seen.append(source_id)
+        if len(self._seen) >= BATCH:
+            self._flush_seen()
+
+    def _flush_seen(self) -> None:
+        if self._seen:
+            self._copy("staging_seen", ("source_id",), [(sid,) for sid in self._seen])
+            self._seen.clear()
 
     def reject(self, rejections: Sequence[Rejection]) -> None:
         """Store the run's rejections."""
@@ -128,7 +165,7 @@ class Loader:
     def hand_off(self, shop: TaggedShop, from_programme_id: int) -> None:
         """Queue a hand-off; written in ``finish``."""
         self._handoffs.append((shop, from_programme_id))
-        self._seen.append(shop.geocoded.shop.source_id)
+        self.seen(shop.geocoded.shop.source_id)
 
     def _write_handoff(self, shop: TaggedShop, from_programme_id: int) -> None:
         if shop.handoff is None:
@@ -178,18 +215,64 @@ class Loader:
         )
         self.conn.execute(stmt)
 
+    def _known_duplicates(self) -> list[Rejection]:
+        """Take out staged rows that duplicate a live shop loaded under another id (by name + address)."""
+        found = self.conn.execute(text(_sql("reject_known_duplicates.sql"))).all()
+        out = []
+        for row in found:
+            self.staged -= 1
+            self.staged_pending -= int(bool(row.pending))
+            out.append(
+                Rejection(
+                    row.line,
+                    f"duplicate: the same name and address as shop {row.dup_source}:{row.dup_source_id} "
+                    f"(loaded by run {row.dup_run_id})",
+                    "name",
+                    row.name,
+                    {"source_id": row.source_id, "name": row.name, "address": row.address},
+                )
+            )
+        return sorted(out, key=lambda r: r.line)
+
+    def _fill_readings(self) -> None:
+        """Readings for the staged rows that will be written and whose source gave none."""
+        result = self.conn.execute(
+            text(_sql("rows_needing_readings.sql")).execution_options(
+                stream_results=True, yield_per=READING_BATCH
+            )
+        )
+        for batch in result.partitions():
+            rows = []
+            for line, name in batch:
+                kana = _reading(name) or None
+                rows.append((line, kana, search_key(kana) or None, name_romaji_key(name, kana) or None))
+            self._copy("staging_kana", ("line", "name_kana", "kana_key", "romaji_key"), rows)
+        self.conn.execute(
+            text(
+                "UPDATE staging_shops AS st "
+                "SET name_kana = k.name_kana, kana_key = k.kana_key, romaji_key = k.romaji_key "
+                "FROM staging_kana AS k WHERE k.line = st.line"
+            )
+        )
+
     def finish(self, *, programme_id: int, snapshot: bool, default_source: str) -> tuple[int, int, int]:
-        """Merge staged rows; return (loaded, updated, withdrawn)."""
+        """Merge staged rows; return (loaded, updated, withdrawn). ``duplicates`` holds what was taken out."""
         self._flush()
-        self._copy("staging_seen", ("source_id",), [(sid,) for sid in self._seen])
+        self._flush_seen()
         for shop, from_programme_id in self._handoffs:
             self._write_handoff(shop, from_programme_id)
-        self.conn.execute(text("ANALYZE staging_shops"))
-        loaded, updated = self.conn.execute(text(_sql("merge_shops.sql")), {"run_id": self.run_id}).one()
-        withdrawn = 0
+        # Statistics first: without them the joins against shops below are planned as nested loops.
+        self.conn.execute(text("ANALYZE staging_shops (programme_id, source_id, name_key, address)"))
+        self.conn.execute(text("ANALYZE staging_seen"))
+        self.duplicates = self._known_duplicates()
+        self._fill_readings()
+        loaded, updated, left = self.conn.execute(
+            text(_sql("merge_shops.sql")), {"run_id": self.run_id}
+        ).one()
+        withdrawn = int(left)
         if snapshot:
             sources = sorted(self.sources | {default_source})
-            withdrawn = self.conn.execute(
+            withdrawn += self.conn.execute(
                 text(_sql("withdraw_missing.sql")),
                 {"run_id": self.run_id, "programme_id": programme_id, "sources": sources},
             ).scalar_one()

@@ -50,6 +50,9 @@ class NormalizedShop:
     lat: str | None
     lng: str | None
     registered_on: date | None
+    withdrawn_on: date | None = None
+    closed_on: date | None = None
+    notified_on: date | None = None
 
 
 class GeocodeOutcome(StrEnum):

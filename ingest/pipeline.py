@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from geo.prefectures import PREFECTURES
 from geo.settings import GeocoderSettings
+from geo.text import search_key
 from ingest.errors import IngestError
+from ingest.lifecycle import standing
 from ingest.load import Loader
 from ingest.locate import Locator
-from ingest.models import Rejection
-from ingest.normalize import normalize
+from ingest.models import NormalizedShop, Rejection
+from ingest.normalize import AddressDefaults, normalize
 from ingest.overrides import apply_overrides
 from ingest.profile import Profile
 from ingest.programmes import Programme
@@ -26,6 +31,7 @@ from search.index_sync import after_ingest_run
 from search.tables import ingest_runs, programmes
 
 Progress = Callable[[int], None]
+OnOpen = Callable[[Opened], None]
 MODES = ("delta", "snapshot")
 
 
@@ -52,6 +58,44 @@ def sync_programme(engine: Engine, programme: Programme) -> int:
         return int(conn.execute(stmt).scalar_one())
 
 
+def address_defaults(profile: Profile, programme: Programme) -> AddressDefaults | None:
+    """What to put in front of addresses that leave it out: the profile's, else the programme's home."""
+    if profile.defaults.get("prefecture"):
+        return AddressDefaults(profile.defaults["prefecture"], profile.defaults.get("municipality"))
+    home = programme.raw.get("home_prefecture")
+    if home is None and len(programme.prefectures) == 1:
+        home = programme.prefectures[0]
+    return AddressDefaults(PREFECTURES[int(home)]) if home is not None else None
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=12).digest()
+
+
+def _name_address_key(shop: NormalizedShop) -> bytes:
+    return _digest(f"{search_key(shop.name)}|{search_key(shop.address)}")
+
+
+def _duplicate_of(
+    shop: NormalizedShop,
+    original: dict[str, str],
+    first_line: dict[bytes, int],
+    first_by_name: dict[bytes, int],
+) -> Rejection | None:
+    """A rejection when the file already had this shop (same source id, or same name and address)."""
+    id_key = _digest(shop.source_id)
+    if id_key in first_line:
+        reason = f"duplicate source_id: the same shop is on line {first_line[id_key]}"
+        return Rejection(shop.line, reason, "source_id", shop.source_id, original)
+    first_line[id_key] = shop.line
+    key = _name_address_key(shop)
+    if key in first_by_name:
+        reason = f"duplicate: the same name and address as line {first_by_name[key]}"
+        return Rejection(shop.line, reason, "name", shop.name, original)
+    first_by_name[key] = shop.line
+    return None
+
+
 def ingest_file(
     engine: Engine,
     path: Path,
@@ -61,10 +105,14 @@ def ingest_file(
     mode: str = "delta",
     progress: Progress | None = None,
     geocoding: GeocoderSettings | None = None,
+    today: date | None = None,
+    on_open: OnOpen | None = None,
 ) -> RunSummary:
     if mode not in MODES:
         raise IngestError(f"mode must be one of {', '.join(MODES)}")
     opened = open_registry(path, profile)
+    if on_open is not None:
+        on_open(opened)
     programme_id = sync_programme(engine, programme)
     with engine.begin() as conn:
         # A run still marked running was killed: it left nothing behind (its transaction died with it).
@@ -89,7 +137,8 @@ def ingest_file(
         )
     summary = RunSummary(run_id=run_id, programme=programme.code, profile=opened.profile.name, mode=mode)
     try:
-        _run(engine, opened, programme, programme_id, summary, mode, progress, geocoding)
+        run_day = today or date.today()
+        _run(engine, opened, programme, programme_id, summary, mode, progress, run_day, geocoding)
     except (SQLAlchemyError, OSError, IngestError) as exc:
         with engine.begin() as conn:
             conn.execute(
@@ -112,10 +161,14 @@ def _run(
     summary: RunSummary,
     mode: str,
     progress: Progress | None,
+    today: date,
     geocoding: GeocoderSettings | None = None,
 ) -> None:
     flags_seen: Counter[str] = Counter()
-    first_line: dict[str, int] = {}
+    # Duplicate detection keeps one small entry per row (a digest and a line number), not the rows.
+    first_line: dict[bytes, int] = {}
+    first_by_name: dict[bytes, int] = {}
+    defaults = address_defaults(opened.profile, programme)
     with engine.begin() as conn:
         loader = Loader(conn, summary.run_id)
         locator = Locator.for_run(conn, programme, geocoding)  # gazetteer, boundaries, cache: once
@@ -124,41 +177,34 @@ def _run(
             summary.rows += 1
             if progress and summary.rows % 1000 == 0:
                 progress(summary.rows)
-            shop = normalize(raw)
+            shop = normalize(raw, defaults)
             if isinstance(shop, Rejection):
                 rejections.append(shop)
                 continue
-            if shop.source_id in first_line:
-                rejections.append(
-                    Rejection(
-                        shop.line,
-                        f"duplicate source_id: the same shop is on line {first_line[shop.source_id]}",
-                        "source_id",
-                        shop.source_id,
-                        raw.original,
-                    )
-                )
+            duplicate = _duplicate_of(shop, raw.original, first_line, first_by_name)
+            if duplicate is not None:
+                rejections.append(duplicate)
                 continue
-            first_line[shop.source_id] = shop.line
             located = locator.geocode(shop)
             where = locator.decide(located, programme)
             if isinstance(where, Rejection):
                 rejections.append(Rejection(where.line, where.reason, where.field, where.value, raw.original))
                 loader.seen(shop.source_id)
                 continue
-            tagged = tag(located, programme, programme_id, raw.flags, where)
+            tagged = tag(located, programme, programme_id, raw.flags, where, today=today)
             flags_seen.update(located.location_flags)
             if tagged.handoff is not None:
                 loader.hand_off(tagged, programme_id)
                 summary.handed_off += 1
                 continue
-            loader.stage(tagged)
+            loader.stage(tagged, standing(shop, tagged.expires_on, programme.lifecycle, today))
         if progress:
             progress(summary.rows)
         loaded, updated, withdrawn = loader.finish(
             programme_id=programme_id, snapshot=mode == "snapshot", default_source=opened.profile.source
         )
         apply_overrides(conn, programme_id=programme_id)  # the operator's word outlives re-ingest
+        rejections.extend(loader.duplicates)
         loader.reject(rejections)
         summary.rejected = len(rejections)
         summary.rejections = rejections

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import IngestError
+from ingest.formats import Sniffed, fold_header, object_records, sniff, tabular_records
 from ingest.models import RawRow
 from ingest.profile import Profile, detect_profile
 
 _MAX_TITLE_ROWS = 10
-csv.field_size_limit(16 * 1024 * 1024)
+_HEADER_SAMPLE = 50  # JSON records whose keys make up the header
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,44 +24,37 @@ class Opened:
     header: list[str]
     header_line: int
     sha256: str
+    sniffed: Sniffed
+    detected: bool = False
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """CSV records with the physical line each starts on (fields may hold newlines)."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            start = 1
-            for record in reader:
-                yield start, record
-                start = reader.line_num + 1
-    except UnicodeDecodeError as exc:
-        raise IngestError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except csv.Error as exc:
-        raise IngestError(f"{path}: unreadable CSV: {exc}") from exc
+def _choose(header: list[str], profile: Profile | None) -> tuple[Profile | None, bool]:
+    if profile is not None:
+        return (profile if profile.matches(header) else None), False
+    return detect_profile(header), True
 
 
 def open_registry(path: Path, profile: Profile | None = None) -> Opened:
     """Find the header (skipping title rows) and the profile that fits it."""
-    if not path.is_file():
-        raise IngestError(f"{path}: no such file")
-    for line, record in _records(path):
-        header = [h.strip() for h in record]
-        chosen = profile if profile is not None and profile.matches(header) else None
-        if profile is None:
-            chosen = detect_profile(header)
+    sniffed = sniff(path)
+    if sniffed.kind in {"json", "geojson"}:
+        keys: dict[str, None] = {}
+        for number, obj in object_records(path, sniffed):
+            keys.update(dict.fromkeys(obj))
+            if number >= _HEADER_SAMPLE:
+                break
+        header = list(keys)
+        chosen, detected = _choose(header, profile)
         if chosen is not None:
-            return Opened(path, chosen, header, line, file_sha256(path))
-        if line > _MAX_TITLE_ROWS:
-            break
+            return Opened(path, chosen, header, 0, sniffed.sha256, sniffed, detected)
+    else:
+        for line, record in tabular_records(path, sniffed):
+            header = [fold_header(h) for h in record]
+            chosen, detected = _choose(header, profile)
+            if chosen is not None:
+                return Opened(path, chosen, header, line, sniffed.sha256, sniffed, detected)
+            if line > _MAX_TITLE_ROWS:
+                break
     if profile is not None:
         raise IngestError(
             f"{path}: no header with the columns profile {profile.name!r} expects "
@@ -71,18 +63,26 @@ def open_registry(path: Path, profile: Profile | None = None) -> Opened:
     raise IngestError(f"{path}: no known profile matches the header; pass --profile")
 
 
+def _raw(line: int, profile: Profile, row: dict[str, str]) -> RawRow:
+    fields = {name: spec.extract(row) for name, spec in profile.fields.items()}
+    flags = {amenity: (row.get(column) or "").strip() for amenity, column in profile.flags.items()}
+    return RawRow(line=line, source=profile.source, fields=fields, flags=flags, original=row)
+
+
 def read_rows(opened: Opened) -> Iterator[RawRow]:
     """The data rows after the header, as canonical fields (values still raw)."""
     profile = opened.profile
     header = opened.header
-    for line, record in _records(opened.path):
+    if opened.sniffed.kind in {"json", "geojson"}:
+        for number, obj in object_records(opened.path, opened.sniffed):
+            yield _raw(number, profile, obj)
+        return
+    for line, record in tabular_records(opened.path, opened.sniffed):
         if line <= opened.header_line:
             continue
-        if len(record) <= 1 and not any(v.strip() for v in record):
+        if not any(v.strip() for v in record):
             continue  # a blank line is not a row
         row = dict(zip(header, record, strict=False))
         if len(record) > len(header):
             row["__extra__"] = "|".join(record[len(header) :])
-        fields = {name: spec.extract(row) for name, spec in profile.fields.items()}
-        flags = {amenity: (row.get(column) or "").strip() for amenity, column in profile.flags.items()}
-        yield RawRow(line=line, source=profile.source, fields=fields, flags=flags, original=row)
+        yield _raw(line, profile, row)

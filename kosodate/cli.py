@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from importlib.resources import files
 from pathlib import Path
@@ -110,46 +109,12 @@ def ingest(file: Path, programme_name: str, profile_name: str | None, mode: str,
     """Load a registry FILE into the database; every row is accounted for."""
     from geo.settings import GeocoderSettings  # noqa: PLC0415
     from ingest.errors import IngestError  # noqa: PLC0415 - keep `kosodate serve` light
-    from ingest.pipeline import ingest_file  # noqa: PLC0415
-    from ingest.profile import load_profile  # noqa: PLC0415
-    from ingest.programmes import load_programme  # noqa: PLC0415
-    from search.db import sync_engine  # noqa: PLC0415
+    from kosodate.cmd_ingest_tools import run_ingest  # noqa: PLC0415
 
-    settings = DbSettings()
-    engine = sync_engine(settings)
     try:
-        programme = load_programme(programme_name)
-        profile = load_profile(profile_name) if profile_name else None
-        summary = ingest_file(
-            engine, file, programme, profile=profile, mode=mode, geocoding=GeocoderSettings()
-        )
+        run_ingest(file, programme_name, profile_name, mode, as_json=as_json, geocoding=GeocoderSettings())
     except (IngestError, KosodateError, ValueError) as exc:  # ValueError: bad KOSODATE_GEOCODER_* settings
         _fail(str(exc))
-    finally:
-        engine.dispose()
-    if as_json:
-        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
-        return
-    click.echo(f"profile: {summary.profile}   programme: {summary.programme}   run: {summary.run_id}")
-    width = max(len(k) for k in ("pending_geocode",))
-    for key in (
-        "rows",
-        "loaded",
-        "updated",
-        "unchanged",
-        "rejected",
-        "handed_off",
-        "pending_geocode",
-        "withdrawn",
-    ):
-        click.echo(f"  {key:<{width}}  {getattr(summary, key):>8}")
-    for flag, count in sorted(summary.location_flags.items()):
-        click.echo(f"  flagged {flag}: {count}")
-    for rejection in summary.rejections[:20]:
-        field = f" [{rejection.field}]" if rejection.field else ""
-        click.echo(f"  rejected line {rejection.line}{field}: {rejection.reason}")
-    if len(summary.rejections) > 20:  # noqa: PLR2004
-        click.echo(f"  ... and {len(summary.rejections) - 20} more rejections")
 
 
 def _serve(settings: AppSettings) -> None:
@@ -219,3 +184,8 @@ main.add_command(export)
 from kosodate.cmd_index import index as _index  # noqa: E402
 
 main.add_command(_index)
+
+from kosodate.cmd_ingest_tools import lifecycle, rejections  # noqa: E402
+
+main.add_command(rejections)
+main.add_command(lifecycle)

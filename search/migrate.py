@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 
 def alembic_config(url: str) -> Config:
@@ -14,6 +16,12 @@ def alembic_config(url: str) -> Config:
     cfg.set_main_option("path_separator", "os")
     cfg.attributes["url"] = url
     return cfg
+
+
+@lru_cache(maxsize=1)
+def code_heads() -> frozenset[str]:
+    """The head revisions this version of the code expects the database to be at."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("")).get_heads())
 
 
 def upgrade(url: str, revision: str = "heads") -> None:

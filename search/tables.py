@@ -133,6 +133,8 @@ shops = Table(
     Column("location_flags", ARRAY(Text), nullable=False, server_default="{}"),
     Column("registered_on", Date),
     Column("expires_on", Date),
+    Column("withdrawn_on", Date),  # effective date of a withdrawal (after any notice period)
+    Column("closed_on", Date),  # closure reported by the municipality
     Column("status", Text, nullable=False, server_default=ShopStatus.ACTIVE.value),
     _ts("status_changed_at"),
     Column("content_hash", Text, nullable=False),
@@ -196,6 +198,8 @@ shop_changes = Table(
     Column("change", Text, nullable=False),
     Column("run_id", BigInteger),
     _ts("changed_at"),
+    Column("reason", Text),  # withdrawn | expired | closed | extended
+    Column("effective_on", Date),
 )
 
 # Operator overrides of a shop's tags (migration i5_tags); applied again after every ingest.

@@ -10,6 +10,7 @@ from api.deps import Conn
 from api.errors import problem_responses
 from search.db import db_errors
 from search.errors import DatabaseUnavailable
+from search.migrate import code_heads
 
 router = APIRouter(tags=["health"], responses=problem_responses(503))
 
@@ -30,4 +31,6 @@ async def readyz(conn: Conn) -> Ready:
         )
     if not heads:
         raise DatabaseUnavailable("the database has no schema yet; run `kosodate db migrate`")
+    if set(heads) != code_heads():
+        raise DatabaseUnavailable("the database schema is behind this version; run `kosodate db migrate`")
     return Ready(status="ready", migrations=sorted(heads))

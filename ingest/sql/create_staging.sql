@@ -9,6 +9,9 @@ CREATE TEMP TABLE staging_shops (
     kana_key text,
     address text NOT NULL,
     prefecture text,
+    municipality text,
+    town text,
+    address_rest text,
     building text,
     postal_code text,
     phone text,
@@ -22,6 +25,7 @@ CREATE TEMP TABLE staging_shops (
     card_required boolean,
     cards text[] NOT NULL,
     multi_child boolean NOT NULL,
+    nationwide boolean NOT NULL DEFAULT false,
     municipality_code text,
     lg_code text,
     lat double precision,
@@ -31,8 +35,14 @@ CREATE TEMP TABLE staging_shops (
     location_flags text[] NOT NULL,
     registered_on date,
     expires_on date,
-    nationwide boolean NOT NULL DEFAULT false,
+    withdrawn_on date,
+    closed_on date,
+    status text NOT NULL,
+    derive_kana boolean NOT NULL,
     content_hash text NOT NULL,
     romaji_key text
+) ON COMMIT DROP;
+CREATE TEMP TABLE staging_kana (
+    line integer NOT NULL, name_kana text, kana_key text, romaji_key text
 ) ON COMMIT DROP;
 CREATE TEMP TABLE staging_seen (source_id text NOT NULL) ON COMMIT DROP;

@@ -1,23 +1,33 @@
 -- Upsert the staged rows. A row whose content hash and status are unchanged is not touched, so
--- re-running a file changes nothing. Returns how many rows were inserted / updated with a location.
-WITH merged AS (
+-- re-running a file changes nothing. A row whose registration has ended (withdrawn, closed, expired)
+-- is stored with that status, which keeps it out of search and in the change log.
+WITH previous AS (
+    SELECT s.id, s.status
+    FROM shops AS s
+    JOIN staging_shops AS st ON st.programme_id = s.programme_id AND st.source_id = s.source_id
+),
+merged AS (
     INSERT INTO shops AS s (
         programme_id, source, source_id, name, name_kana, name_key, kana_key, address, prefecture,
+        municipality, town, address_rest,
         building, postal_code, phone, url, hours, closed_days, perk_text, categories, amenities, tags,
-        card_required, cards, multi_child, municipality_code, lg_code, location, geocode_precision,
-        geocode_source, geocoded_at, location_flags, registered_on, expires_on, status, status_changed_at,
-        content_hash, first_run_id, last_run_id, nationwide, romaji_key
+        card_required, cards, multi_child, nationwide, municipality_code, lg_code, location,
+        geocode_precision, geocode_source, geocoded_at, location_flags, registered_on, expires_on,
+        withdrawn_on, closed_on, status, status_changed_at, content_hash, first_run_id, last_run_id,
+        romaji_key
     )
     SELECT
         st.programme_id, st.source, st.source_id, st.name, st.name_kana, st.name_key, st.kana_key,
-        st.address, st.prefecture, st.building, st.postal_code, st.phone, st.url, st.hours,
+        st.address, st.prefecture, st.municipality, st.town, st.address_rest, st.building,
+        st.postal_code, st.phone, st.url, st.hours,
         st.closed_days, st.perk_text, st.categories, st.amenities, st.tags, st.card_required, st.cards,
-        st.multi_child, st.municipality_code, st.lg_code,
+        st.multi_child, st.nationwide, st.municipality_code, st.lg_code,
         CASE WHEN st.lat IS NOT NULL THEN kosodate_point(st.lat, st.lng) END,
         st.geocode_precision, st.geocode_source,
         CASE WHEN st.lat IS NOT NULL THEN now() END,
-        st.location_flags, st.registered_on, st.expires_on, 'active', now(), st.content_hash,
-        :run_id, :run_id, st.nationwide, st.romaji_key
+        st.location_flags, st.registered_on, st.expires_on, st.withdrawn_on, st.closed_on,
+        st.status, now(), st.content_hash,
+        :run_id, :run_id, st.romaji_key
     FROM staging_shops AS st
     ON CONFLICT (programme_id, source_id) DO UPDATE SET
         source = excluded.source,
@@ -27,6 +37,9 @@ WITH merged AS (
         kana_key = excluded.kana_key,
         address = excluded.address,
         prefecture = excluded.prefecture,
+        municipality = excluded.municipality,
+        town = excluded.town,
+        address_rest = excluded.address_rest,
         building = excluded.building,
         postal_code = excluded.postal_code,
         phone = excluded.phone,
@@ -41,6 +54,7 @@ WITH merged AS (
         cards = excluded.cards,
         multi_child = excluded.multi_child,
         nationwide = excluded.nationwide,
+        romaji_key = excluded.romaji_key,
         municipality_code = excluded.municipality_code,
         lg_code = excluded.lg_code,
         location = excluded.location,
@@ -50,21 +64,41 @@ WITH merged AS (
         location_flags = excluded.location_flags,
         registered_on = excluded.registered_on,
         expires_on = excluded.expires_on,
-        status = 'active',
-        status_changed_at = CASE WHEN s.status <> 'active' THEN now() ELSE s.status_changed_at END,
+        withdrawn_on = excluded.withdrawn_on,
+        closed_on = excluded.closed_on,
+        status = excluded.status,
+        status_changed_at = CASE WHEN s.status <> excluded.status THEN now() ELSE s.status_changed_at END,
         content_hash = excluded.content_hash,
         last_run_id = excluded.last_run_id,
-        romaji_key = excluded.romaji_key,
         updated_at = now()
-    WHERE s.content_hash IS DISTINCT FROM excluded.content_hash OR s.status <> 'active'
-    RETURNING s.id, s.programme_id, (s.xmax = 0) AS inserted, (s.location IS NOT NULL) AS located
+    WHERE s.content_hash IS DISTINCT FROM excluded.content_hash OR s.status <> excluded.status
+    RETURNING s.id, s.programme_id, s.status, s.withdrawn_on, s.closed_on, s.expires_on,
+        (s.xmax = 0) AS inserted, (s.location IS NOT NULL) AS located
+),
+classified AS (
+    SELECT m.*,
+        CASE
+            WHEN m.status <> 'active' AND (m.inserted OR p.status = 'active') THEN 'removed'
+            WHEN m.inserted OR (p.status <> 'active' AND m.status = 'active') THEN 'added'
+            ELSE 'changed'
+        END AS change
+    FROM merged AS m
+    LEFT JOIN previous AS p ON p.id = m.id
 ),
 logged AS (
-    INSERT INTO shop_changes (shop_id, programme_id, change, run_id)
-    SELECT id, programme_id, CASE WHEN inserted THEN 'added' ELSE 'changed' END, :run_id
-    FROM merged
+    INSERT INTO shop_changes (shop_id, programme_id, change, run_id, reason, effective_on)
+    SELECT id, programme_id, change, :run_id,
+        CASE WHEN change = 'removed' THEN status END,
+        CASE status
+            WHEN 'withdrawn' THEN withdrawn_on
+            WHEN 'closed' THEN closed_on
+            WHEN 'expired' THEN expires_on + 1
+            ELSE current_date
+        END
+    FROM classified
 )
 SELECT
     count(*) FILTER (WHERE inserted AND located) AS loaded,
-    count(*) FILTER (WHERE NOT inserted AND located) AS updated
-FROM merged
+    count(*) FILTER (WHERE NOT inserted AND located) AS updated,
+    count(*) FILTER (WHERE change = 'removed') AS left_search
+FROM classified

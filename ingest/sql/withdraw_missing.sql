@@ -2,7 +2,8 @@
 -- file no longer mentions are withdrawn (the change log keeps a tombstone).
 WITH gone AS (
     UPDATE shops AS s
-    SET status = 'withdrawn', status_changed_at = now(), updated_at = now(), last_run_id = :run_id
+    SET status = 'withdrawn', status_changed_at = now(), updated_at = now(), last_run_id = :run_id,
+        withdrawn_on = current_date
     WHERE s.programme_id = :programme_id
       AND s.source = ANY(:sources)
       AND s.status = 'active'
@@ -10,7 +11,7 @@ WITH gone AS (
     RETURNING s.id, s.programme_id
 ),
 logged AS (
-    INSERT INTO shop_changes (shop_id, programme_id, change, run_id)
-    SELECT id, programme_id, 'removed', :run_id FROM gone
+    INSERT INTO shop_changes (shop_id, programme_id, change, run_id, reason, effective_on)
+    SELECT id, programme_id, 'removed', :run_id, 'withdrawn', current_date FROM gone
 )
 SELECT count(*) FROM gone
