@@ -49,8 +49,7 @@ sys.path.insert(0, str(PROJECT))
 import tomllib  # noqa: E402
 
 from geo.reading import reading  # noqa: E402
-from ingest.geocode import geocode  # noqa: E402
-from ingest.jurisdiction import decide  # noqa: E402
+from ingest.locate import Locator  # noqa: E402
 from ingest.normalize import normalize  # noqa: E402
 from ingest.pipeline import ingest_file  # noqa: E402
 from ingest.programmes import parse_programme  # noqa: E402
@@ -159,7 +158,7 @@ def _fresh_database() -> tuple[Any, str]:
     return (cluster, settings), name
 
 
-def worker(stage: str, path: Path) -> dict[str, Any]:
+def worker(stage: str, path: Path) -> dict[str, Any]:  # noqa: PLR0915 - one branch per stage
 
     programme = parse_programme(tomllib.loads(PROGRAMME_TOML), "bench")
     out: dict[str, Any] = {"stage": stage}
@@ -173,12 +172,13 @@ def worker(stage: str, path: Path) -> dict[str, Any]:
 
         def run() -> int:
             n = 0
+            locator = Locator()  # the pipeline's geocode stage without gazetteer data: source points
             for raw in read_rows(open_registry(path)):
                 shop = normalize(raw)
                 if isinstance(shop, type(None)) or not hasattr(shop, "source_id"):
                     continue
-                located = geocode(shop)  # type: ignore[arg-type]
-                where = decide(located, programme)
+                located = locator.geocode(shop)  # type: ignore[arg-type]
+                where = locator.decide(located, programme)
                 if hasattr(where, "municipality_code"):
                     tag(located, programme, 1, raw.flags, where)  # type: ignore[arg-type]
                 n += 1
