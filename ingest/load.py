@@ -50,6 +50,11 @@ def _reading(name: str) -> str:
     return reading(name)  # chains repeat their names: read each once per process
 
 
+@lru_cache(maxsize=4096)
+def _romaji_key(name: str, kana: str | None) -> str:
+    return name_romaji_key(name, kana)
+
+
 def _row_digest(values: Sequence[Any]) -> str:
     """A digest of a staged row. ``repr`` of str/int/float/bool/None/date/list/dict is stable across
     runs and much cheaper than JSON; the row's values are only ever those types."""
@@ -86,9 +91,8 @@ def staging_row(t: TaggedShop, standing: Standing | None = None) -> tuple[Any, .
     ]  # fmt: skip
     digest = _row_digest([None if i in _UNHASHED else v for i, v in enumerate(body)])
     body[_TAGS_AT] = Jsonb(tags)
-    # The romaji key follows the reading: made here when the source gave one, else with the reading.
-    romaji = name_romaji_key(s.name, kana) or None if kana else None
-    return (s.line, *body, digest, romaji)
+    # The romaji key (like a missing reading) is made later, only for rows the merge will write.
+    return (s.line, *body, digest, None)
 
 
 class Loader:
@@ -235,7 +239,8 @@ class Loader:
         return sorted(out, key=lambda r: r.line)
 
     def _fill_readings(self) -> None:
-        """Readings for the staged rows that will be written and whose source gave none."""
+        """Search keys for the staged rows that will be written: a reading when the source gave none,
+        and the romaji key."""
         result = self.conn.execute(
             text(_sql("rows_needing_readings.sql")).execution_options(
                 stream_results=True, yield_per=READING_BATCH
@@ -243,9 +248,9 @@ class Loader:
         )
         for batch in result.partitions():
             rows = []
-            for line, name in batch:
-                kana = _reading(name) or None
-                rows.append((line, kana, search_key(kana) or None, name_romaji_key(name, kana) or None))
+            for line, name, source_kana in batch:
+                kana = source_kana or _reading(name) or None
+                rows.append((line, kana, search_key(kana) or None, _romaji_key(name, kana) or None))
             self._copy("staging_kana", ("line", "name_kana", "kana_key", "romaji_key"), rows)
         self.conn.execute(
             text(

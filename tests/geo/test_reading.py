@@ -14,3 +14,12 @@ def test_katakana_reading_meets_the_search_key() -> None:
 def test_romaji() -> None:
     assert romaji("寿司") == "sushi"
     assert romaji("") == ""
+
+
+def test_kana_romaji_fast_path_spells_like_hepburn() -> None:
+    assert romaji("すしろー") == "sushiroo"
+    assert romaji("スシロー") == "sushiroo"
+    assert romaji("きゃっする") == "kyassuru"
+    assert romaji("しょっぷ ちゃんぷ") == "shoppu chanpu"  # the romaji key folds m/n before p anyway
+    assert romaji("ふぁみりー じゃむ") == "famirii jamu"
+    assert romaji("ABCべーかりー") == "abcbeekarii"
