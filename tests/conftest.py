@@ -12,6 +12,7 @@ import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,15 +63,22 @@ def pg_cluster() -> Iterator[Cluster]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture
-def db_settings(pg_cluster: Cluster) -> Iterator[DbSettings]:
-    """A fresh, migrated database for this test (cloned from the template)."""
+@contextmanager
+def fresh_database(pg_cluster: Cluster) -> Iterator[DbSettings]:
+    """A fresh, migrated database (cloned from the template), dropped afterwards."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     pg_cluster.cluster.create_database(name, template=TEMPLATE)
     try:
         yield pg_cluster.db_settings(name)
     finally:
         pg_cluster.cluster.drop_database(name)
+
+
+@pytest.fixture
+def db_settings(pg_cluster: Cluster) -> Iterator[DbSettings]:
+    """A fresh, migrated database for this test."""
+    with fresh_database(pg_cluster) as settings:
+        yield settings
 
 
 @pytest.fixture

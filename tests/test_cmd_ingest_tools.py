@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from search.settings import DbSettings
-from tests.conftest import TEMPLATE, Cluster, shared_file
+from tests.conftest import Cluster, fresh_database, shared_file
 
 KOSODATE = [sys.executable, "-m", "kosodate"]
 
@@ -125,12 +124,8 @@ def _state(url: str) -> list[tuple[object, ...]]:
 
 @pytest.fixture
 def second_db(pg_cluster: Cluster) -> Iterator[DbSettings]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    pg_cluster.cluster.create_database(name, template=TEMPLATE)
-    try:
-        yield pg_cluster.db_settings(name)
-    finally:
-        pg_cluster.cluster.drop_database(name)
+    with fresh_database(pg_cluster) as settings:
+        yield settings
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from api.deps import Conn, Settings
 from api.errors import PROBLEM_RESPONSES
+from api.paging import feed_page_size
 from search.db import db_errors
 from search.errors import InvalidQuery
 from search.features import changes
@@ -74,11 +75,8 @@ async def list_changes(
     ] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> ChangeFeed:
-    max_limit = settings.api.max_changes_limit
-    if limit is not None and limit > max_limit:
-        raise InvalidQuery(f"limit must be at most {max_limit}")
     after_id = decode_cursor(cursor) if cursor else 0
-    params: dict[str, object] = {"after_id": after_id, "limit": limit or min(100, max_limit)}
+    params: dict[str, object] = {"after_id": after_id, "limit": feed_page_size(limit, settings, default=100)}
     if since is not None:
         params["since"] = since
     async with db_errors():

@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from api.auth import HandoffAccess
 from api.deps import Conn, Settings
 from api.errors import problem_responses
+from api.paging import feed_page_size
 from search.db import db_errors
-from search.errors import InvalidQuery
 from search.features import handoff_records
 
 router = APIRouter(
@@ -54,10 +54,7 @@ async def list_handoffs(
     after: Annotated[int, Query(ge=0, le=2**63 - 1, description="Continue after this id")] = 0,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> HandoffPage:
-    max_limit = settings.api.max_changes_limit
-    if limit is not None and limit > max_limit:
-        raise InvalidQuery(f"limit must be at most {max_limit}")
-    n = limit or min(500, max_limit)
+    n = feed_page_size(limit, settings, default=500)
     async with db_errors():
         rows = (await conn.execute(handoff_records(), {"to": to, "after_id": after, "limit": n})).mappings()
         items = [Handoff.model_validate(dict(r)) for r in rows]

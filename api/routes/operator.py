@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from api.auth import OperatorAccess
 from api.deps import Conn, Settings
 from api.errors import problem_responses
+from api.paging import feed_page_size
 from api.settings import AppSettings
 from search.db import db_errors
 from search.errors import InvalidQuery, JobFailed, NotFound, TooLarge
@@ -211,10 +212,7 @@ async def get_rejections(
     after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> Rejections:
-    max_limit = settings.api.max_changes_limit
-    if limit is not None and limit > max_limit:
-        raise InvalidQuery(f"limit must be at most {max_limit}")
-    n = limit or min(500, max_limit)
+    n = feed_page_size(limit, settings, default=500)
     async with db_errors():
         exists = (await conn.execute(run_report(), {"run_id": run_id})).first()
         if exists is None:
