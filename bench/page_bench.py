@@ -18,6 +18,7 @@ import argparse
 import json
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,14 +26,9 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, sync_playwright
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.browser.chromium import ARGS, CHROMIUM
+
 QUERY = {"lat": "35.338700", "lng": "139.487100", "radius_m": "3000", "limit": "50"}
 FIRST_RESULT = "() => window.__firstResult !== undefined"
 # Installed before the page's own scripts: stamps the moment the first result enters the DOM.
@@ -88,7 +84,7 @@ def main() -> None:
     warm: list[dict[str, Any]] = []
     fetch_ms: list[float] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             for _ in range(args.runs):
                 ctx = browser.new_context(viewport={"width": 412, "height": 900})

@@ -73,21 +73,10 @@ def run_ingest(
     total = _estimate_lines(file) if file.is_file() and not file.suffix.lower().startswith(".xls") else 0
     engine = sync_engine(DbSettings())
     try:
-        if total >= _PROGRESS_FROM_LINES and not as_json:
-            columns = (TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-            with Progress(*columns, console=err, transient=True) as bar:
-                task = bar.add_task("rows", total=total)
-                summary = ingest_file(
-                    engine,
-                    file,
-                    programme,
-                    profile=profile,
-                    mode=mode,
-                    geocoding=geocoding,
-                    on_open=said,
-                    progress=lambda n: bar.update(task, completed=min(n, total)),
-                )
-        else:
+        show_bar = total >= _PROGRESS_FROM_LINES and not as_json
+        columns = (TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=err, transient=True, disable=not show_bar) as bar:
+            task = bar.add_task("rows", total=total)
             summary = ingest_file(
                 engine,
                 file,
@@ -96,6 +85,7 @@ def run_ingest(
                 mode=mode,
                 geocoding=geocoding,
                 on_open=None if as_json else said,
+                progress=(lambda n: bar.update(task, completed=min(n, total))) if show_bar else None,
             )
     finally:
         engine.dispose()

@@ -23,20 +23,12 @@ from api.settings import ApiSettings, AppSettings
 from ingest.pipeline import ingest_file
 from ingest.programmes import load_programme
 from search.settings import DbSettings
+from tests.browser.chromium import ARGS, CHROMIUM
 from tests.conftest import PROJECT, SAMPLE, free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Route
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 ARTIFACTS = PROJECT / "test-artifacts"
 VENDOR = PROJECT / "api" / "static" / "vendor" / "leaflet.js"
 FUJISAWA = (35.3387, 139.4871)
