@@ -40,6 +40,7 @@ class RequestContext:
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
+                headers.setdefault("X-Content-Type-Options", "nosniff")
                 if "cache-control" not in headers:
                     if path.startswith(PRIVATE_PREFIXES) or method not in ("GET", "HEAD") or status >= 400:  # noqa: PLR2004
                         headers["Cache-Control"] = "no-store"

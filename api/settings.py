@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
@@ -58,6 +59,13 @@ class ApiSettings(BaseSettings):
     )
     ingest_timeout_s: float = Field(default=600, gt=0)
     max_changes_limit: int = Field(default=1000, ge=1)
+    # Per-client rate limiting (api/ratelimit.py): a token bucket per address, per worker process.
+    rate_limit_per_minute: int = Field(default=1200, ge=0, description="Sustained requests a minute; 0 = off")
+    rate_limit_burst: int = Field(default=300, ge=1, description="Requests a client may make at once")
+    rate_limit_max_clients: int = Field(default=100_000, ge=1, description="Clients tracked (memory bound)")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="Addresses/networks whose X-Forwarded-For is believed"
+    )
 
     @model_validator(mode="after")
     def _limits_consistent(self) -> ApiSettings:
@@ -67,6 +75,11 @@ class ApiSettings(BaseSettings):
             raise ValueError("default_radius_m must not exceed max_radius_m")
         if self.default_items_limit > self.max_items_limit:
             raise ValueError("default_items_limit must not exceed max_items_limit")
+        for entry in self.trusted_proxies:
+            try:
+                ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {entry!r} is not an address or network") from None
         return self
 
 

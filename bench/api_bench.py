@@ -286,6 +286,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     ours_env = env | {
         "KOSODATE_DATABASE_URL": url,
         "KOSODATE_API_MAX_LIMIT": "100",
+        "KOSODATE_API_RATE_LIMIT_PER_MINUTE": "0",  # wrk is one client: measure serving, not the limiter
         "KOSODATE_DB_POOL_SIZE": str(args.connections),
     }
     tipg_env = env | {

@@ -122,7 +122,13 @@ def _serve(settings: AppSettings) -> None:
 
     from api import create_app  # noqa: PLC0415
 
-    uvicorn.run(create_app(settings), host=settings.api.host, port=settings.api.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api.host,
+        port=settings.api.port,
+        log_level="info",
+        server_header=False,  # say nothing about the server software
+    )
 
 
 @main.command()

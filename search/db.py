@@ -35,14 +35,19 @@ def sync_engine(settings: DbSettings) -> Engine:
     return create_engine(settings.sqlalchemy_url(), pool_pre_ping=True, connect_args=_connect_args(settings))
 
 
-def async_engine(settings: DbSettings) -> AsyncEngine:
+def async_engine(settings: DbSettings, *, read_only: bool = False) -> AsyncEngine:
+    args = _connect_args(settings)
+    if read_only:
+        # Every transaction on these connections is read-only, whatever role the URL names: a second
+        # guard next to the read-only role (and what a streaming replica would enforce anyway).
+        args["options"] = f"{args['options']} -c default_transaction_read_only=on"
     return create_async_engine(
         settings.sqlalchemy_url(),
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_pre_ping=True,
         pool_timeout=5,
-        connect_args=_connect_args(settings),
+        connect_args=args,
     )
 
 
