@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # (browser tests, legible screenshots), wrk (the API load benchmark).
 SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 docker-compose chromium fonts-ipafont-gothic wrk
 
-.PHONY: demo test system venv vendor lint clean-data
+.PHONY: demo test faults system venv vendor lint clean-data
 
 system:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -55,6 +55,11 @@ lint: venv
 
 test: system venv vendor lint
 	$(VENV)/bin/pytest
+
+# The fault-injection and abuse suite alone (issue 9): kill -9 mid-ingest, a slow or broken Meilisearch,
+# a full or read-only disk, fuzzed files, hostile API requests. Part of `make test` too.
+faults: system venv vendor
+	$(VENV)/bin/pytest -m fault
 
 clean-data:
 	-$(VENV)/bin/kosodate db down

@@ -19,6 +19,7 @@ from search.errors import (
     KosodateError,
     NotFound,
     QueryTimeout,
+    StorageFailed,
     TooLarge,
     Unauthorized,
 )
@@ -34,6 +35,7 @@ STATUS_OF: dict[type[KosodateError], int] = {
     Unauthorized: 401,
     TooLarge: 413,
     JobFailed: 422,
+    StorageFailed: 507,
 }
 
 

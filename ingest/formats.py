@@ -14,11 +14,14 @@ import hashlib
 import json
 import re
 import unicodedata
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from ingest.errors import IngestError
 
@@ -147,14 +150,21 @@ def _xlsx_records(path: Path) -> Iterator[tuple[int, list[str]]]:
     from openpyxl import load_workbook  # noqa: PLC0415 - only needed for spreadsheets
     from openpyxl.utils.exceptions import InvalidFileException  # noqa: PLC0415
 
+    # A damaged or truncated workbook fails in the zip layer, the XML parser or openpyxl itself.
+    damaged = (InvalidFileException, OSError, KeyError, ValueError, TypeError, IndexError, EOFError,
+               zipfile.BadZipFile, zlib.error, ElementTree.ParseError)  # fmt: skip
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except damaged as exc:
         raise IngestError(f"{path}: unreadable XLSX: {exc}") from exc
     try:
+        if not book.worksheets:
+            raise IngestError(f"{path}: the workbook has no sheet")
         sheet = book.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, [cell_text(v) for v in values]
+    except damaged as exc:
+        raise IngestError(f"{path}: unreadable XLSX: {exc}") from exc
     finally:
         book.close()
 
@@ -197,6 +207,20 @@ def _feature_record(feature: Any) -> dict[str, str]:
     return out
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _unicode_checked(record: dict[str, str]) -> dict[str, str]:
+    """JSON can spell a lone surrogate (``"\\ud800"``), which is no text at all: such a record is marked
+    as an error (the row is rejected with the reason) and the surrogates are shown as U+FFFD."""
+    bad = [k for k, v in record.items() if _SURROGATE_RE.search(k) or _SURROGATE_RE.search(v)]
+    if not bad:
+        return record
+    out = {_SURROGATE_RE.sub("\ufffd", k): _SURROGATE_RE.sub("\ufffd", v) for k, v in record.items()}
+    out["__error__"] = f"not valid Unicode text (a lone surrogate) in {_SURROGATE_RE.sub('?', bad[0])!r}"
+    return out
+
+
 def _json_records(path: Path, sniffed: Sniffed) -> Iterator[tuple[int, dict[str, str]]]:
     try:
         with path.open(encoding=sniffed.encoding or "utf-8") as fh:
@@ -205,7 +229,7 @@ def _json_records(path: Path, sniffed: Sniffed) -> Iterator[tuple[int, dict[str,
         raise IngestError(f"{path}: unreadable JSON: {exc}") from exc
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
         for number, feature in enumerate(data.get("features") or [], start=1):
-            yield number, _feature_record(feature)
+            yield number, _unicode_checked(_feature_record(feature))
         return
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
@@ -220,7 +244,7 @@ def _json_records(path: Path, sniffed: Sniffed) -> Iterator[tuple[int, dict[str,
             _flatten(item, "", out)
         else:
             out["__error__"] = "a record is not an object"
-        yield number, out
+        yield number, _unicode_checked(out)
 
 
 def tabular_records(path: Path, sniffed: Sniffed) -> Iterator[tuple[int, list[str]]]:

@@ -95,6 +95,11 @@ def staging_row(t: TaggedShop, standing: Standing | None = None) -> tuple[Any, .
     return (s.line, *body, digest, None)
 
 
+def _storable(text: str | None) -> str | None:
+    """PostgreSQL text and jsonb cannot hold NUL: a rejected row's cells keep it as a visible ␀."""
+    return text.replace("\x00", "\u2400") if text else text
+
+
 class Loader:
     """Holds one transaction's staging tables; call ``finish`` to merge them into ``shops``."""
 
@@ -157,10 +162,10 @@ class Loader:
                 {
                     "run_id": self.run_id,
                     "line": r.line,
-                    "field": r.field,
-                    "reason": r.reason,
-                    "value": r.value,
-                    "raw": {k: v for k, v in r.raw.items() if v},
+                    "field": _storable(r.field),
+                    "reason": _storable(r.reason),
+                    "value": _storable(r.value),
+                    "raw": {_storable(k): _storable(v) for k, v in r.raw.items() if v},
                 }
                 for r in rejections
             ],

@@ -145,9 +145,10 @@ def normalize(raw: RawRow, defaults: AddressDefaults | None = None) -> Normalize
         value = f.get(field) if field else None
         return Rejection(line=raw.line, reason=reason, field=field, value=value, raw=raw.original)
 
-    name = normalize_name(f.get("name"))
+    unreadable = raw.original.get("__error__")  # the reader could not make a record of it (ingest.formats)
+    name = "" if unreadable else normalize_name(f.get("name"))
     if not name:
-        return reject("the shop has no name", "name")
+        return reject(unreadable, None) if unreadable else reject("the shop has no name", "name")
     address, filled = fill_address(normalize_address(f.get("address")), defaults)
     has_point = bool(clean(f.get("lat")) or clean(f.get("lng")))
     if not address and not has_point:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,6 +33,7 @@ from search.tables import ingest_runs, programmes
 
 Progress = Callable[[int], None]
 OnOpen = Callable[[Opened], None]
+OnStage = Callable[[str], None]  # "reading", "geocoding", "loading", "indexing": where a run is
 MODES = ("delta", "snapshot")
 
 
@@ -107,9 +109,12 @@ def ingest_file(
     geocoding: GeocoderSettings | None = None,
     today: date | None = None,
     on_open: OnOpen | None = None,
+    on_stage: OnStage | None = None,
 ) -> RunSummary:
     if mode not in MODES:
         raise IngestError(f"mode must be one of {', '.join(MODES)}")
+    stage = on_stage or (lambda _name: None)
+    stage("reading")
     opened = open_registry(path, profile)
     if on_open is not None:
         on_open(opened)
@@ -138,17 +143,21 @@ def ingest_file(
     summary = RunSummary(run_id=run_id, programme=programme.code, profile=opened.profile.name, mode=mode)
     try:
         run_day = today or date.today()
-        _run(engine, opened, programme, programme_id, summary, mode, progress, run_day, geocoding)
-    except (SQLAlchemyError, OSError, IngestError) as exc:
-        with engine.begin() as conn:
-            conn.execute(
-                update(ingest_runs)
-                .where(ingest_runs.c.id == run_id)
-                .values(status="failed", finished_at=func.now(), error=str(exc)[:2000])
-            )
+        _run(engine, opened, programme, programme_id, summary, mode, progress, run_day, geocoding, stage)
+    except (SQLAlchemyError, psycopg.Error, OSError, IngestError) as exc:  # psycopg: the COPY stream
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    update(ingest_runs)
+                    .where(ingest_runs.c.id == run_id)
+                    .values(status="failed", finished_at=func.now(), error=str(exc)[:2000])
+                )
+        except SQLAlchemyError:
+            pass  # the database is still unwell (full, restarting): the next run marks this one abandoned
         if isinstance(exc, IngestError):
             raise
         raise IngestError(f"run {run_id} failed and changed nothing: {exc}") from exc
+    stage("indexing")  # committed: the search index, if one is configured, catches up
     after_ingest_run(engine, run_id)  # push the run's changes to the search index, if one is configured
     return summary
 
@@ -163,13 +172,16 @@ def _run(
     progress: Progress | None,
     today: date,
     geocoding: GeocoderSettings | None = None,
+    stage: OnStage | None = None,
 ) -> None:
+    stage = stage or (lambda _name: None)
     flags_seen: Counter[str] = Counter()
     # Duplicate detection keeps one small entry per row (a digest and a line number), not the rows.
     first_line: dict[bytes, int] = {}
     first_by_name: dict[bytes, int] = {}
     defaults = address_defaults(opened.profile, programme)
     with engine.begin() as conn:
+        stage("geocoding")  # each row is read, normalised, placed, tagged and staged in turn
         loader = Loader(conn, summary.run_id)
         locator = Locator.for_run(conn, programme, geocoding)  # gazetteer, boundaries, cache: once
         rejections: list[Rejection] = []
@@ -200,6 +212,7 @@ def _run(
             loader.stage(tagged, standing(shop, tagged.expires_on, programme.lifecycle, today))
         if progress:
             progress(summary.rows)
+        stage("loading")  # the staged rows are merged into shops in this run's one transaction
         loaded, updated, withdrawn = loader.finish(
             programme_id=programme_id, snapshot=mode == "snapshot", default_source=opened.profile.source
         )

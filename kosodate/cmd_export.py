@@ -28,9 +28,10 @@ def export(fmt: str, out: Path) -> None:
     api = ApiSettings()
     engine = sync_engine(DbSettings())
     out = out.resolve()
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
     count = 0
+    tmp = ""
     try:
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
         with (
             db_errors_sync(),
             engine.connect() as conn,
@@ -61,8 +62,15 @@ def export(fmt: str, out: Path) -> None:
     except KosodateError as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(1)
+    except OSError as exc:  # a full or read-only disk: the previous file stays as it was
+        click.secho(
+            f"error: could not write {out}: {exc.strerror or exc}; {out.name} was not changed",
+            fg="red",
+            err=True,
+        )
+        sys.exit(1)
     finally:
         engine.dispose()
-        if os.path.exists(tmp):
+        if tmp and os.path.exists(tmp):
             os.unlink(tmp)
     click.echo(f"wrote {count} shops to {out} ({licence.notice()})")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from kosodate.files import not_written, write_atomically
 from search.errors import KosodateError
 from search.settings import DbSettings
 
@@ -162,5 +163,8 @@ def handoff_export(to_programme: str, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(body, nl=False)
     else:
-        output.write_text(body, encoding="utf-8")
+        try:
+            write_atomically(output, body)
+        except OSError as exc:  # a full or read-only disk: the previous file stays
+            _fail(not_written(output, exc))
     click.echo(f"{len(rows)} hand-off(s) to {to_programme}", err=True)

@@ -8,6 +8,7 @@ registration ended out of search on their effective date and records it in the c
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
 from datetime import date
@@ -17,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from geo.settings import GeocoderSettings
+from kosodate.files import not_written, write_atomically
 from search.errors import KosodateError
+from search.exports import safe_cell
 from search.settings import DbSettings
 
 if TYPE_CHECKING:
@@ -85,6 +88,7 @@ def run_ingest(
                 mode=mode,
                 geocoding=geocoding,
                 on_open=None if as_json else said,
+                on_stage=None if as_json else (lambda name: err.print(f"stage: {name}", highlight=False)),
                 progress=(lambda n: bar.update(task, completed=min(n, total))) if show_bar else None,
             )
     finally:
@@ -163,22 +167,26 @@ def rejections(run_id: int, fmt: str, output: Path | None) -> None:
     finally:
         engine.dispose()
     records = [dict(row._mapping) for row in rows]
-    out = output.open("w", encoding="utf-8-sig", newline="") if output else sys.stdout
+    out = io.StringIO()
+    if fmt == "json":
+        json.dump(records, out, ensure_ascii=False, indent=1)
+        out.write("\n")
+    else:
+        writer = csv.writer(out, lineterminator="\r\n" if output else "\n")
+        writer.writerow(REJECTION_COLUMNS)
+        for record in records:
+            raw = json.dumps(record["raw"], ensure_ascii=False, sort_keys=True)
+            cells = [record[c] for c in REJECTION_COLUMNS[:-1]]  # values straight from the file:
+            cells = [safe_cell(c) if isinstance(c, str) else c for c in cells]  # no formulas
+            writer.writerow([*cells, raw])
+    if output is None:
+        sys.stdout.write(out.getvalue())
+        return
     try:
-        if fmt == "json":
-            json.dump(records, out, ensure_ascii=False, indent=1)
-            out.write("\n")
-        else:
-            writer = csv.writer(out, lineterminator="\r\n" if output else "\n")
-            writer.writerow(REJECTION_COLUMNS)
-            for record in records:
-                raw = json.dumps(record["raw"], ensure_ascii=False, sort_keys=True)
-                writer.writerow([*(record[c] for c in REJECTION_COLUMNS[:-1]), raw])
-    finally:
-        if output:
-            out.close()
-    if output:
-        click.echo(f"{len(records)} rejections written to {output}", err=True)
+        write_atomically(output, out.getvalue(), encoding="utf-8-sig")
+    except OSError as exc:  # a full or read-only disk: the previous file stays
+        _fail(not_written(output, exc))
+    click.echo(f"{len(records)} rejections written to {output}", err=True)
 
 
 @click.group()

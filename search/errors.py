@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class KosodateError(Exception):
     """Base for errors whose message is safe to show to a client."""
@@ -39,3 +41,21 @@ class TooLarge(KosodateError):
 
 class JobFailed(KosodateError):
     title = "The job failed"
+
+
+class StorageFailed(KosodateError):
+    """The disk is full or read-only: nothing was written (or what was begun was removed)."""
+
+    title = "Insufficient storage"
+
+
+def storage_failed(what: str, exc: OSError) -> StorageFailed:
+    """A client-safe message for a failed write: the cause's name, never its path."""
+    cause = {
+        errno.ENOSPC: "the disk is full",
+        errno.EROFS: "the disk is read-only",
+        errno.EDQUOT: "the quota is used up",
+    }
+    return StorageFailed(
+        f"{what}: {cause.get(exc.errno or 0, exc.strerror or 'the write failed')}; nothing was kept"
+    )

@@ -10,6 +10,7 @@ from typing import Any
 from geoalchemy2 import Geometry
 from sqlalchemy import Connection, cast, func, select
 
+from search.exports import safe_cell
 from search.tables import handoffs, programmes
 
 COLUMNS = (
@@ -54,7 +55,8 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    for row in rows:  # text from registry files must not run as a spreadsheet formula
+        writer.writerow({k: safe_cell(v) if isinstance(v, str) else v for k, v in row.items()})
     return "\ufeff" + buffer.getvalue()
 
 

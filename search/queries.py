@@ -188,7 +188,9 @@ def within_bbox(request: SearchRequest) -> ColumnElement[bool] | None:
         bindparam("bbox_n", box.north, Float),
         4326,
     )
-    return shops.c.location.op("&&")(func.geography(envelope))
+    # A map box is a lon/lat rectangle: compared as geometry (indexed by shops_live_geom). As geography
+    # its edges would be great circles, and a box 180 degrees wide has no such edge (a 500).
+    return func.geometry(shops.c.location).op("&&")(envelope)
 
 
 def in_municipality(request: SearchRequest) -> ColumnElement[bool] | None:

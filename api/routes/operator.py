@@ -25,13 +25,13 @@ from api.errors import problem_responses
 from api.paging import feed_page_size
 from api.settings import AppSettings
 from search.db import db_errors
-from search.errors import InvalidQuery, JobFailed, NotFound, TooLarge
+from search.errors import InvalidQuery, JobFailed, NotFound, TooLarge, storage_failed
 from search.features import run_rejections, run_report
 
 router = APIRouter(
     prefix="/v1/operator",
     tags=["operator"],
-    responses=problem_responses(400, 401, 404, 413, 422, 503),
+    responses=problem_responses(400, 401, 404, 413, 422, 503, 507),
     dependencies=[OperatorAccess],
 )
 
@@ -117,11 +117,12 @@ async def upload(
     if declared and declared.isdigit() and int(declared) > cap:
         raise TooLarge(f"the file is larger than {cap} bytes")
     folder = settings.api.upload_dir
-    folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+    tmp = None
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
         with os.fdopen(fd, "wb") as out:
             async for chunk in request.stream():
                 size += len(chunk)
@@ -129,12 +130,16 @@ async def upload(
                     raise TooLarge(f"the file is larger than {cap} bytes")
                 digest.update(chunk)
                 out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())  # a full disk shows here, not after the upload was accepted
         if size == 0:
             raise InvalidQuery("the file is empty")
         upload_id = f"{digest.hexdigest()}{suffix}"
         os.replace(tmp, folder / upload_id)
+    except OSError as exc:
+        raise storage_failed("the upload could not be stored", exc) from exc
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
     return Uploaded(upload_id=upload_id, bytes=size, sha256=digest.hexdigest())
 

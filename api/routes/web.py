@@ -150,7 +150,10 @@ async def widget_js(request: Request) -> Response:
 @router.get("/static/{path:path}")
 async def static_file(request: Request, path: Annotated[str, PathParam(max_length=200)]) -> Response:
     root = STATIC.resolve()
-    target = (STATIC / path).resolve()
+    try:
+        target = (STATIC / path).resolve()
+    except (ValueError, OSError):  # a NUL byte (%00) or a name the filesystem refuses
+        raise NotFound(f"no static file {path!r}") from None
     if target.suffix not in MEDIA_TYPES or not target.is_relative_to(root) or not target.is_file():
         raise NotFound(f"no static file {path!r}")
     vendored = "vendor" in target.relative_to(root).parts

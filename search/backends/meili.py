@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import meilisearch.errors
+
 from search.contract import Backend, SearchRequest, SearchResult, Sort
 from search.keys import is_latin, query_tokens, romaji_key
 from search.meili import client
@@ -79,6 +81,17 @@ _FIELD_FACETS = {v: k for k, v in _FACET_FIELDS.items()}
 def search(settings: MeiliSettings, request: SearchRequest) -> SearchResult:
     """Blocking (the client is synchronous): the caller runs it in a thread with a deadline."""
     answer = client(settings).index(settings.index).search(query_text(request), params(request))
+    try:
+        return _result(answer, request)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise BadAnswer(f"the answer is not a search result ({type(exc).__name__}: {exc})") from exc
+
+
+class BadAnswer(meilisearch.errors.MeilisearchError):
+    """Something answered on Meilisearch's port, but not with a search result (the caller falls back)."""
+
+
+def _result(answer: Any, request: SearchRequest) -> SearchResult:
     hits = []
     for h in answer["hits"]:
         geo = h.pop("_geo")

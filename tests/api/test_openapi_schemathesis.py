@@ -27,7 +27,7 @@ from search.settings import DbSettings
 from tests.api.public_fixtures import app_settings, load_boundaries, load_sample
 from tests.conftest import TEMPLATE, Cluster, free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.db]
+pytestmark = [pytest.mark.slow, pytest.mark.db, pytest.mark.fault]  # fault: the bad-input half of issue 9
 
 CHECKS = [
     checks.not_a_server_error,

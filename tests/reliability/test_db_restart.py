@@ -23,7 +23,7 @@ from search.migrate import upgrade
 from search.settings import DbSettings
 from tests.conftest import SAMPLE, free_port
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.db]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.db, pytest.mark.fault]
 NEAR = "/v1/shops?lat=35.3387&lng=139.4871&radius_m=3000"
 
 

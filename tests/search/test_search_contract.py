@@ -210,6 +210,7 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])  # closed again when the block ends: nothing listens there
 
 
+@pytest.mark.fault  # with tests/reliability/test_meili_faults.py: unreachable, slow, garbage
 async def test_unreachable_meilisearch_falls_back_to_postgres(search_db: DbSettings) -> None:
     meili = MeiliSettings(url=f"http://127.0.0.1:{_closed_port()}", timeout_s=2)
     settings = AppSettings(db=search_db, search=SearchSettings(backend=Backend.MEILISEARCH, meili=meili))
