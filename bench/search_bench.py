@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import statistics
@@ -26,20 +27,26 @@ import tomllib
 from typing import Any
 
 import psycopg
-from sqlalchemy import Select, create_engine
+from alembic import command
+from sqlalchemy import Select, create_engine, event
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from bench.synth import PROJECT, SHARED, BenchDb, load_synthetic, vocabulary
 from ingest.pipeline import ingest_file
 from ingest.programmes import load_programme
 from search import queries
 from search.backends import postgres
-from search.contract import BBox, Facet, SearchRequest
+from search.contract import BBox, Facet, SearchRequest, SearchResult
+from search.db import SESSION_OPTIONS
+from search.migrate import alembic_config, code_heads, current_heads
 
 RESULTS = PROJECT / "bench" / "results"
 QUERY_SET = PROJECT / "tests" / "search" / "query_set.toml"
 DIALECT = postgresql.dialect(paramstyle="pyformat")  # type: ignore[no-untyped-call]
+# As the application connects (search/db.py): custom plans, the typo pass's trigram bar (without
+# it the one-typo queries of the query set find nothing: pg_trgm's default bar is 0.6), no workers.
+APP_OPTIONS = SESSION_OPTIONS
 WORDS = {
     "1char": ["駅", "湯", "森", "花", "寿"],
     "2char": ["寿司", "銀行", "薬局", "教室", "温泉"],
@@ -58,7 +65,10 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def time_type(conn: psycopg.Connection[Any], cases: list[tuple[str, dict[str, Any]]]) -> dict[str, float]:
-    for sql, params in cases[:5]:  # warm up caches and the plan cache
+    # Warm up: every case once, untimed, so each type is timed with its pages in memory (a service's
+    # steady state; the first touch of 200 random places otherwise measures the page cache, e.g.
+    # radius 4.7-6.1 ms cold against 1.2-1.3 ms warm on this host).
+    for sql, params in cases:
         conn.execute(sql, params).fetchall()
     times = []
     rows = []
@@ -77,8 +87,10 @@ def time_type(conn: psycopg.Connection[Any], cases: list[tuple[str, dict[str, An
 
 def explain(conn: psycopg.Connection[Any], sql: str, params: dict[str, Any]) -> dict[str, Any]:
     plan = "\n".join(r[0] for r in conn.execute("EXPLAIN (ANALYZE, COSTS OFF, BUFFERS) " + sql, params))
+    # Indexes of plan nodes that ran (names-first plans hold tiers that are never executed).
+    ran = "\n".join(line for line in plan.splitlines() if "never executed" not in line)
     used = sorted(
-        set(re.findall(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan) (?:using|on) (\w+)", plan))
+        set(re.findall(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan) (?:using|on) (\w+)", ran))
     )
     return {"indexes_used": used, "seq_scan_on_shops": "Seq Scan on shops" in plan, "plan": plan}
 
@@ -123,8 +135,7 @@ KINDS = [
 def run_timings(url: str, points: list[tuple[float, float]], per_type: int, cap: int) -> dict[str, Any]:
     rnd = random.Random(7)
     out: dict[str, Any] = {}
-    # As the application connects (search/db.py): custom plans for every execution.
-    with psycopg.connect(url, autocommit=True, options="-c plan_cache_mode=force_custom_plan") as conn:
+    with psycopg.connect(url, autocommit=True, options=APP_OPTIONS) as conn:
         for kind in KINDS:
             reqs = requests_for(kind, rnd, points, per_type)
             cases = [s for r in reqs for s in statements(kind, r, cap)]
@@ -145,46 +156,41 @@ def run_timings(url: str, points: list[tuple[float, float]], per_type: int, cap:
                 print("reference", kind, out[f"reference_like_{kind}"], flush=True)
         finally:
             queries.BIGRAM_MAX_CHARS = saved
+        # Reference: one short word across the country scored over every match (names and addresses),
+        # as before names-first (issue 6 follow-up).
+        queries.NAMES_FIRST = False
+        try:
+            for kind in ("keyword_only_1char", "keyword_only_2char"):
+                reqs = requests_for(kind, random.Random(7), points, max(20, per_type // 4))
+                cases = [s for r in reqs for s in statements(kind, r, cap)]
+                out[f"reference_all_matches_{kind}"] = time_type(conn, cases)
+                print("reference", kind, out[f"reference_all_matches_{kind}"], flush=True)
+        finally:
+            queries.NAMES_FIRST = True
     return out
 
 
-async def recall(url: str) -> dict[str, Any]:
-    cases = tomllib.loads(QUERY_SET.read_text(encoding="utf-8"))["query"]
-    engine = create_async_engine(
-        url.replace("postgresql://", "postgresql+psycopg://"),
-        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
-    )
+async def _recall_pass(conn: AsyncConnection, cases: list[dict[str, Any]]) -> dict[str, Any]:
     found = expected = 0
     misses = []
     times = []
-    async with engine.connect() as conn:
-        for case in cases:
-            request = SearchRequest(
-                q=case["q"], lat=case.get("lat"), lng=case.get("lng"),
-                radius_m=case.get("radius_m", 3000 if "lat" in case else None), limit=10,
-                facets=(Facet.CATEGORY, Facet.MUNICIPALITY),
-            )  # fmt: skip
-            t0 = time.perf_counter()
-            result = await postgres.search(conn, request)
-            times.append((time.perf_counter() - t0) * 1000)
-            names = [h["name"] for h in result.hits]
-            for name in case["expect"]:
-                expected += 1
-                if name in names:
-                    found += 1
-                else:
-                    misses.append({"q": case["q"], "kind": case["kind"], "missing": name, "got": names[:10]})
-            await conn.rollback()
-        # Must show: q=駅 across the country, through the whole backend (hits + count + facets).
-        eki = []
-        for _ in range(20):
-            t0 = time.perf_counter()
-            r = await postgres.search(
-                conn, SearchRequest(q="駅", limit=20, facets=(Facet.CATEGORY, Facet.MUNICIPALITY))
-            )
-            eki.append((time.perf_counter() - t0) * 1000)
-            await conn.rollback()
-    await engine.dispose()
+    for case in cases:
+        request = SearchRequest(
+            q=case["q"], lat=case.get("lat"), lng=case.get("lng"),
+            radius_m=case.get("radius_m", 3000 if "lat" in case else None), limit=10,
+            facets=(Facet.CATEGORY, Facet.MUNICIPALITY),
+        )  # fmt: skip
+        t0 = time.perf_counter()
+        result = await postgres.search(conn, request)
+        times.append((time.perf_counter() - t0) * 1000)
+        names = [h["name"] for h in result.hits]
+        for name in case["expect"]:
+            expected += 1
+            if name in names:
+                found += 1
+            else:
+                misses.append({"q": case["q"], "kind": case["kind"], "missing": name, "got": names[:10]})
+        await conn.rollback()
     return {
         "queries": len(cases),
         "expected": expected,
@@ -192,11 +198,53 @@ async def recall(url: str) -> dict[str, Any]:
         "recall_at_10": round(found / expected, 3),
         "misses": misses,
         "backend_ms_p50": round(statistics.median(times), 1),
-        "eki_whole_country_backend_ms_p50": round(statistics.median(eki), 1),
-        "eki_total": r.total,
-        "eki_total_exact": r.total_exact,
-        "eki_facets_category": r.facets.get("category"),
     }
+
+
+async def _backend_p50(conn: AsyncConnection, words: list[str], rounds: int) -> tuple[float, SearchResult]:
+    """Whole-country keyword search through the whole backend (hits + count + facets)."""
+    times = []
+    for _ in range(rounds):
+        for word in words:
+            t0 = time.perf_counter()
+            result = await postgres.search(
+                conn, SearchRequest(q=word, limit=20, facets=(Facet.CATEGORY, Facet.MUNICIPALITY))
+            )
+            times.append((time.perf_counter() - t0) * 1000)
+            await conn.rollback()
+    return round(statistics.median(times), 1), result
+
+
+async def recall(url: str) -> dict[str, Any]:
+    cases = tomllib.loads(QUERY_SET.read_text(encoding="utf-8"))["query"]
+    engine = create_async_engine(
+        url.replace("postgresql://", "postgresql+psycopg://"),
+        connect_args={"options": APP_OPTIONS},
+    )
+    async with engine.connect() as conn:
+        # Reference in the same run: ranking without place words (as before this change).
+        queries.PLACE_WORDS = False
+        try:
+            before = await _recall_pass(conn, cases)
+        finally:
+            queries.PLACE_WORDS = True
+        out = await _recall_pass(conn, cases)
+        out["reference_without_place_words"] = {k: v for k, v in before.items() if k != "backend_ms_p50"}
+        # Must show: q=駅 across the country, through the whole backend (hits + count + facets).
+        out["eki_whole_country_backend_ms_p50"], r = await _backend_p50(conn, ["駅"], 20)
+        out["eki_total"], out["eki_total_exact"] = r.total, r.total_exact
+        out["eki_facets_category"] = r.facets.get("category")
+        backend: dict[str, float] = {}
+        for n in ("1char", "2char"):
+            backend[f"keyword_only_{n}"], _ = await _backend_p50(conn, WORDS[n], 4)
+            queries.NAMES_FIRST = False
+            try:
+                backend[f"reference_all_matches_keyword_only_{n}"], _ = await _backend_p50(conn, WORDS[n], 2)
+            finally:
+                queries.NAMES_FIRST = True
+        out["backend_whole_country_ms_p50"] = backend
+    await engine.dispose()
+    return out
 
 
 def load_real(url: str) -> None:
@@ -211,9 +259,51 @@ def load_real(url: str) -> None:
     engine.dispose()
 
 
+def migrate_loaded(url: str) -> dict[str, Any]:
+    """Apply pending migrations to the loaded bench database (no reload), timing each statement and
+    sizing the indexes they create; memory settings as in ``bench.synth.load_synthetic``."""
+    timings: list[tuple[str, float]] = []
+
+    def before(conn: Any, *_: Any) -> None:
+        conn.info["t0"] = time.monotonic()
+
+    def after(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        timings.append((statement, time.monotonic() - conn.info.pop("t0")))
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    built: dict[str, dict[str, float]] = {}
+    t0 = time.monotonic()
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET maintenance_work_mem = '1GB'")
+        conn.exec_driver_sql("SET max_parallel_maintenance_workers = 1")
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        event.listen(conn, "before_cursor_execute", before)
+        event.listen(conn, "after_cursor_execute", after)
+        command.upgrade(cfg, "heads")
+        conn.commit()
+        for statement, seconds in timings:
+            found = re.search(r"CREATE INDEX (\w+)", statement)
+            if found:
+                size = conn.exec_driver_sql(f"SELECT pg_relation_size('{found[1]}'::regclass)").scalar_one()
+                built[found[1]] = {"build_s": round(seconds, 1), "mb": round(int(size) / 2**20, 1)}
+        analyze_t0 = time.monotonic()
+        conn.exec_driver_sql("ANALYZE shops")
+        conn.commit()
+        analyze_s = time.monotonic() - analyze_t0
+    engine.dispose()
+    return {"indexes": built, "analyze_s": round(analyze_s, 1), "total_s": round(time.monotonic() - t0, 1)}
+
+
 def markdown(report: dict[str, Any]) -> str:
     lines = [f"# Search bench ({report['shops']:,} synthetic shops + the real shared data)", ""]
     lines += [f"Command: `{report['command']}`  ", f"Host: {report['host']}", ""]
+    if "load_average_at_start" in report:
+        lines += [
+            f"Load average (1, 5, 15 min) at start {report['load_average_at_start']}, "
+            f"at end {report.get('load_average_at_end')}",
+            "",
+        ]
     lines += ["| query type | p50 ms | p99 ms | rows | indexes used |", "|---|---|---|---|---|"]
     for kind, t in report["timings"].items():
         used = ", ".join(t.get("explain", {}).get("indexes_used", [])) or "-"
@@ -227,11 +317,22 @@ def markdown(report: dict[str, Any]) -> str:
         "```",
     ]
     rc = report["recall"]
-    lines += ["", f"Recall@10 of the query set: {rc['recall_at_10']} ({rc['found']}/{rc['expected']})", ""]
+    lines += ["", f"Recall@10 of the query set: {rc['recall_at_10']} ({rc['found']}/{rc['expected']})"]
+    ref = rc.get("reference_without_place_words")
+    if ref:
+        lines += [
+            "(same run, ranking without place words: "
+            f"{ref['recall_at_10']} ({ref['found']}/{ref['expected']}))"
+        ]
+    lines += ["", "Misses:", ""] + [f"- `{m['q']}` ({m['kind']}): {m['missing']}" for m in rc["misses"]]
     lines += [
+        "",
         "q=駅 whole country, full backend (hits+count+facets) p50: "
-        f"{rc['eki_whole_country_backend_ms_p50']} ms"
+        f"{rc['eki_whole_country_backend_ms_p50']} ms "
+        f"(total {rc['eki_total']}, exact: {rc['eki_total_exact']})",
     ]
+    for kind, ms in rc.get("backend_whole_country_ms_p50", {}).items():
+        lines.append(f"- full backend, {kind}: {ms} ms")
     return "\n".join(lines) + "\n"
 
 
@@ -244,9 +345,10 @@ def main() -> None:
     args = parser.parse_args()
     report: dict[str, Any] = {
         "command": "nice .venv/bin/python -m bench.search_bench "
-        f"--shops {args.shops} --per-type {args.per_type}",
+        f"--shops {args.shops} --per-type {args.per_type}" + (" --reuse" if args.reuse else ""),
         "host": "2 shared vCPU, PostgreSQL 15 embedded (fsync off), other engineers' jobs running",
         "shops": args.shops,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
     db = BenchDb()
     db.cluster.start()
@@ -262,6 +364,9 @@ def main() -> None:
         else:
             previous = RESULTS / "search_bench.json"
             report["load"] = json.loads(previous.read_text())["load"] if previous.exists() else {}
+            if current_heads(db.url.replace("postgresql://", "postgresql+psycopg://")) != set(code_heads()):
+                report["load"]["migrated_on_loaded_db"] = migrate_loaded(db.url)
+                print(report["load"]["migrated_on_loaded_db"], flush=True)
         vocab = vocabulary()
         points = [(t[3], t[4]) for t in random.Random(3).sample(vocab.towns, 2000)]
         report["timings"] = run_timings(db.url, points, args.per_type, 10_000)
@@ -270,6 +375,7 @@ def main() -> None:
     finally:
         if not args.keep_running:
             db.cluster.stop()
+    report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "search_bench.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     (RESULTS / "search_bench.md").write_text(markdown(report))

@@ -15,18 +15,24 @@ from search.errors import DatabaseUnavailable, QueryTimeout
 from search.queries import FUZZY_SIMILARITY
 from search.settings import DbSettings
 
+# Custom plans always: search plans depend on the values (radius, words, area); psycopg prepares
+# repeated statements and a generic plan was measured 30x slower (bench/search_bench.py).
+# The typo pass's trigram bar is a connection setting, not SET LOCAL: public reads run in
+# autocommit, where SET LOCAL does nothing. Only the typo pass uses the `<%` operator.
+# No parallel workers: search statements are short, and the planner, misled by the default estimate
+# for rare index keys, started two workers per names tier (about 25 ms each on the 2-core host:
+# q=駅 took 220 ms instead of 10 ms, bench/results/search_bench_notes.md). Requests run side by side.
+SESSION_OPTIONS = (
+    "-c plan_cache_mode=force_custom_plan "
+    f"-c pg_trgm.word_similarity_threshold={FUZZY_SIMILARITY} "
+    "-c max_parallel_workers_per_gather=0"
+)
+
 
 def _connect_args(settings: DbSettings) -> dict[str, object]:
     return {
         "connect_timeout": 5,
-        # Custom plans always: search plans depend on the values (radius, words, area); psycopg prepares
-        # repeated statements and a generic plan was measured 30x slower (bench/search_bench.py).
-        # The typo pass's trigram bar is a connection setting, not SET LOCAL: public reads run in
-        # autocommit, where SET LOCAL does nothing. Only the typo pass uses the `<%` operator.
-        "options": (
-            f"-c statement_timeout={settings.statement_timeout_ms} -c plan_cache_mode=force_custom_plan "
-            f"-c pg_trgm.word_similarity_threshold={FUZZY_SIMILARITY}"
-        ),
+        "options": f"-c statement_timeout={settings.statement_timeout_ms} {SESSION_OPTIONS}",
         "application_name": "kosodate",
     }
 

@@ -51,6 +51,8 @@ FUZZY_MIN_CHARS = 4
 FUZZY_SIMILARITY = 0.3
 FUZZY_BELOW = 10  # the typo pass runs when exact words find fewer shops than this
 BIGRAM_MAX_CHARS = 2
+NAMES_FIRST = True  # one short word without a place: names first (names_first_search)
+PLACE_WORDS = True  # several words: a word naming the shop's municipality/prefecture scores as exact
 
 
 def query_point() -> ColumnElement[object]:
@@ -139,25 +141,70 @@ def has_fuzzy_words(request: SearchRequest) -> bool:
     return any(len(t) >= FUZZY_MIN_CHARS for t in query_tokens(request.q))
 
 
-def _word_score(token: str, binds: _Binds) -> ColumnElement[Any]:
-    """0 exact name, 1 name prefix (type-ahead), 2 inside the name or reading, 3 address or typo."""
-    variants = word_variants(token)
-    keys = (shops.c.name_key, shops.c.kana_key, shops.c.romaji_key)
+NAME_KEYS = (shops.c.name_key, shops.c.kana_key, shops.c.romaji_key)
+_PLACE_SUFFIXES = "市区町村"
+
+
+def _front_of_name(
+    variants: list[str], binds: _Binds, keys: tuple[ColumnElement[Any], ...] = NAME_KEYS
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(exact, prefix): a name key equals a variant / starts with one (b-tree ``*_key_prefix``)."""
     exact = or_(*(k == binds("w", v) for k in keys for v in variants))
     prefix = or_(*(k.like(binds("p", _escape_like(v) + "%"), escape="\\") for k in keys for v in variants))
-    inside = or_(
+    return exact, prefix
+
+
+def _inside_name(
+    variants: list[str], binds: _Binds, keys: tuple[ColumnElement[Any], ...] = NAME_KEYS
+) -> ColumnElement[bool]:
+    return or_(
         *(k.like(binds("i", "%" + _escape_like(v) + "%"), escape="\\") for k in keys for v in variants)
     )
-    return case((exact, 0), (prefix, 1), (inside, 2), else_=3)
+
+
+def place_patterns(token: str) -> tuple[str, str] | None:
+    """Regular expressions (municipality, prefecture) a word naming a place matches: 白山 → 白山市,
+    中区 → 横浜市中区, 川北 → 能美郡川北町, 横浜市 → 横浜市中区, 石川 → 石川県. None for latin words
+    (places are stored in kanji and kana)."""
+    if is_latin(token):
+        return None
+    word = re.escape(token)
+    city = "(^|市|郡)" + word + ("" if token[-1] in _PLACE_SUFFIXES else f"[{_PLACE_SUFFIXES}]")
+    return city, f"^{word}[都道府県]?$"
+
+
+def names_place(token: str, binds: _Binds) -> ColumnElement[bool] | None:
+    """The word names the shop's municipality or prefecture (see ``place_patterns``)."""
+    patterns = place_patterns(token)
+    if patterns is None:
+        return None
+    city, pref = patterns
+    return or_(
+        func.kosodate_fold(shops.c.municipality).op("~")(binds("city", city)),
+        func.kosodate_fold(shops.c.prefecture).op("~")(binds("pref", pref)),
+    )
+
+
+def _word_score(token: str, binds: _Binds, *, place: bool) -> ColumnElement[Any]:
+    """0 exact name (or, with ``place``, the shop's municipality/prefecture), 1 name prefix
+    (type-ahead), 2 inside the name or reading, 3 address or typo."""
+    variants = word_variants(token)
+    exact, prefix = _front_of_name(variants, binds)
+    in_place = names_place(token, binds) if place else None
+    if in_place is not None:
+        exact = or_(exact, in_place)
+    return case((exact, 0), (prefix, 1), (_inside_name(variants, binds), 2), else_=3)
 
 
 def text_score(request: SearchRequest, binds: _Binds) -> ColumnElement[Any] | None:
+    """Per word scores summed. In a query of several words a word may name the place (藤沢 ラーメン):
+    a shop in that municipality meets it exactly, above a shop elsewhere with the word in its name."""
     tokens = query_tokens(request.q)
     if not tokens:
         return None
     total: ColumnElement[Any] = literal(0, Integer)
     for token in tokens:
-        total = total + _word_score(token, binds)
+        total = total + _word_score(token, binds, place=PLACE_WORDS and len(tokens) > 1)
     return total
 
 
@@ -253,9 +300,12 @@ FILTERS = (
 )
 
 
+def place_and_filters(request: SearchRequest) -> ColumnElement[bool]:
+    return and_(live(), *[c for c in (f(request) for f in FILTERS) if c is not None])
+
+
 def where_clause(request: SearchRequest, binds: _Binds, *, fuzzy: bool = False) -> ColumnElement[bool]:
-    clauses = [c for c in (f(request) for f in FILTERS) if c is not None]
-    return and_(live(), *clauses, *keyword_clauses(request, binds, fuzzy=fuzzy))
+    return and_(place_and_filters(request), *keyword_clauses(request, binds, fuzzy=fuzzy))
 
 
 def _hit_columns(request: SearchRequest) -> list[ColumnElement[Any]]:
@@ -294,6 +344,8 @@ def shop_search(request: SearchRequest, *, fuzzy: bool = False) -> Select[Any]:
     * keyword and relevance: text score (exact name, name prefix, inside name/reading, address or
       typo), blended with distance as a fraction of the radius when a point is given.
     """
+    if uses_names_first(request, fuzzy=fuzzy):
+        return names_first_search(request)
     binds = _Binds()
     where = where_clause(request, binds, fuzzy=fuzzy)
     window = request.offset + request.limit
@@ -337,6 +389,110 @@ def shop_search(request: SearchRequest, *, fuzzy: bool = False) -> Select[Any]:
     page = stmt.order_by(*order).offset(bindparam("offset", request.offset))
     ranked = page.limit(bindparam("limit", request.limit)).subquery("ranked")
     return select(*[c for c in ranked.c if c.key != "name_key"])
+
+
+def uses_names_first(request: SearchRequest, *, fuzzy: bool = False) -> bool:
+    """One short word (1-2 characters, and so are its variants) with no point or map area: names are
+    asked first. A two-kana word (すし) also matches through its romaji (sushi), which only the
+    trigram index finds; mixing that always-rechecked index with the names grams cost seconds, so
+    such words take the general statement."""
+    tokens = query_tokens(request.q)
+    return (
+        NAMES_FIRST
+        and len(tokens) == 1
+        and all(len(v) <= BIGRAM_MAX_CHARS for v in word_variants(tokens[0]))
+        and not fuzzy
+        and not request.has_point
+        and request.bbox is None
+    )
+
+
+# Bands of name length (name_key characters) the names tier is read in, shortest first; 31 stands for
+# 31 and longer (migration s2_6_name_grams tags every gram with min(length, 31)).
+NAME_BANDS = ((1, 3), (4, 5), (6, 7), (8, 9), (10, 11), (12, 14), (15, 19), (20, 31))
+_TAG = "\x02"
+
+
+def _name_grams() -> ColumnElement[Any]:
+    return func.kosodate_name_grams(shops.c.name_key, shops.c.kana_key, shops.c.romaji_key)
+
+
+def _in_names(variants: list[str], binds: _Binds, band: tuple[int, int]) -> ColumnElement[bool]:
+    """A name key of a length within ``band`` holds a variant (all 1-2 characters). The LIKEs on the
+    keys and the length decide; one probe of the names bigram index (``variant <tag> length`` keys)
+    finds the rows (overlap on a GIN index is exact, so the grams are never computed for a row)."""
+    low, high = band
+    keys = [f"{v}{_TAG}{n}" for v in variants for n in range(low, high + 1)]
+    probe = _name_grams().op("&&")(binds("ngrams", keys, ARRAY(Text)))
+    in_band = func.least(func.length(shops.c.name_key), 31).between(low, high)
+    return and_(_inside_name(variants, binds), in_band, probe)
+
+
+def names_first_search(request: SearchRequest) -> Select[Any]:
+    """The same page as the general keyword order (score, name length, id), found in tiers whose
+    order does not overlap, each read only when those before it found fewer rows than the page needs
+    (a one-time filter on their count):
+
+    1. names that equal or start with the word (b-tree ``*_key_prefix``; score 0/1);
+    2. names holding it (score 2), band by band of name length (``NAME_BANDS``), each band one probe
+       of the length-tagged names bigram index ``shops_name_grams``;
+    3. the address (score 3; the general statement's index).
+
+    The tiers carry ids only; the page's rows are read once at the end. So a common character such
+    as 駅 is answered from a few short names without reading every shop that holds it.
+    """
+    binds = _Binds()
+    token = query_tokens(request.q)[0]
+    variants = word_variants(token)
+    window: BindParameter[int] = bindparam("window", request.offset + request.limit)
+    filters = place_and_filters(request)
+    exact, prefix = _front_of_name(variants, binds)
+    length = func.length(shops.c.name_key).label("name_len")
+
+    front_tier = case((exact, 0), else_=1).label("tier")
+    front = (
+        select(shops.c.id, front_tier, length)
+        .where(filters, prefix)
+        .order_by(front_tier, length, shops.c.id)
+        .limit(window)
+        .cte("front")
+    )
+    # A running total of the rows found so far, one small CTE per tier (so the statement grows with
+    # the number of tiers, not with its square).
+    total = select(func.count().label("n")).select_from(front).cte("found_front")
+    tiers: list[Select[Any]] = [select(front)]
+    for i, band in enumerate(NAME_BANDS):
+        found = select(total.c.n).scalar_subquery()
+        tier = (
+            select(shops.c.id, literal(2, Integer).label("tier"), length)
+            .where(filters, _in_names(variants, binds, band), prefix.is_not(true()), found < window)
+            .order_by(length, shops.c.id)
+            .limit(window)
+            .cte(f"names_{i}")
+        )
+        tiers.append(select(tier))
+        total = select((found + func.count()).label("n")).select_from(tier).cte(f"found_{i}")
+    found = select(total.c.n).scalar_subquery()
+    address = (
+        select(shops.c.id, literal(3, Integer).label("tier"), length)
+        .where(where_clause(request, binds), _inside_name(variants, binds).is_not(true()), found < window)
+        .order_by(length, shops.c.id)
+        .limit(window)
+    )
+    union = union_all(*tiers, address).subquery("tiers")
+    page = (
+        select(union)
+        .order_by(union.c.tier, union.c.name_len, union.c.id)
+        .offset(bindparam("offset", request.offset))
+        .limit(bindparam("limit", request.limit))
+        .subquery("page")
+    )
+    cols = [c for c in _hit_columns(request) if c.key != "name_key"]
+    return (
+        select(*cols)
+        .select_from(page.join(shops, shops.c.id == page.c.id))
+        .order_by(page.c.tier, page.c.name_len, page.c.id)
+    )
 
 
 def search_params(request: SearchRequest) -> dict[str, object]:

@@ -143,6 +143,9 @@ shops = Table(
     _ts("created_at"),
     _ts("updated_at"),
     # Search (migration i6_search): the folded romaji reading, and the generated text one index covers.
+    # Migration s2_6_name_grams adds no column: a GIN index on the length-tagged names grams
+    # kosodate_name_grams(name_key, kana_key, romaji_key) and text_pattern_ops prefix indexes on the
+    # three keys (search.queries.names_first_search).
     Column("romaji_key", Text),
     Column(
         "search_text",
