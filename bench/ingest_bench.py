@@ -273,15 +273,19 @@ def main() -> None:
             stages = ("reference", "read", "normalise", "tag", "ingest_with_kana", "ingest")
             for stage in args.stages.split(",") if args.stages else stages:
                 source = kana_path if stage == "ingest_with_kana" else path
+                load_before = os.getloadavg()[0]
                 runs = [_spawn(stage.replace("_with_kana", ""), source) for _ in range(args.repeat)]
                 seconds = statistics.median(r["seconds"] for r in runs)
                 entry: dict[str, Any] = {
                     "median_s": round(seconds, 3),
                     "rows_per_s": round(size / seconds),
+                    "runs_s": [round(r["seconds"], 2) for r in runs],
                     "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+                    "load_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
                 }
                 if stage.startswith("ingest"):
                     entry["rerun_median_s"] = round(statistics.median(r["rerun_seconds"] for r in runs), 3)
+                    entry["rerun_rows_per_s"] = round(size / entry["rerun_median_s"])
                     entry["first_run"] = runs[0]["first_run"]
                 per_stage[stage] = entry
                 print(f"{size:>8} {stage:<10} {entry}", flush=True)
@@ -290,6 +294,11 @@ def main() -> None:
                 for stage in ("ingest", "ingest_with_kana"):
                     if stage in per_stage:
                         per_stage[f"{stage}_vs_reference"] = round(per_stage[stage]["median_s"] / ref, 1)
+            if "tag" in per_stage:  # the Python stages alone: what overlapping with the database can hide
+                tag_s = per_stage["tag"]["median_s"]
+                for stage in ("ingest", "ingest_with_kana"):
+                    if stage in per_stage:
+                        per_stage[f"{stage}_vs_tag"] = round(per_stage[stage]["median_s"] / tag_s, 2)
             results["sizes"][str(size)] = per_stage
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

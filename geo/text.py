@@ -34,6 +34,8 @@ def clean(value: str | None) -> str:
     """NFKC, control characters to spaces, runs of whitespace collapsed, trimmed."""
     if not value:
         return ""
+    if value.isascii() and value.isprintable() and "  " not in value:
+        return value.strip()  # most fields (ids, phones, dates, points): NFKC and the rest change nothing
     text = unicodedata.normalize("NFKC", value)
     text = _CONTROL_RE.sub(" ", text)
     return _SPACE_RE.sub(" ", text).strip()

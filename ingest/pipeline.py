@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
@@ -18,7 +17,7 @@ from geo.settings import GeocoderSettings
 from geo.text import search_key
 from ingest.errors import IngestError
 from ingest.lifecycle import standing
-from ingest.load import Loader
+from ingest.load import Loader, LockedCache
 from ingest.locate import Locator
 from ingest.models import NormalizedShop, Rejection
 from ingest.normalize import AddressDefaults, normalize
@@ -27,6 +26,7 @@ from ingest.profile import Profile
 from ingest.programmes import Programme
 from ingest.read import Opened, open_registry, read_rows
 from ingest.report import RunSummary
+from ingest.seen import FirstLines, digest64
 from ingest.tag import tag
 from search.index_sync import after_ingest_run
 from search.tables import ingest_runs, programmes
@@ -70,31 +70,25 @@ def address_defaults(profile: Profile, programme: Programme) -> AddressDefaults 
     return AddressDefaults(PREFECTURES[int(home)]) if home is not None else None
 
 
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode(), digest_size=12).digest()
-
-
-def _name_address_key(shop: NormalizedShop) -> bytes:
-    return _digest(f"{search_key(shop.name)}|{search_key(shop.address)}")
+def _name_address_key(shop: NormalizedShop) -> int:
+    return digest64(f"{search_key(shop.name)}|{search_key(shop.address)}")
 
 
 def _duplicate_of(
     shop: NormalizedShop,
     original: dict[str, str],
-    first_line: dict[bytes, int],
-    first_by_name: dict[bytes, int],
+    first_line: FirstLines,
+    first_by_name: FirstLines,
 ) -> Rejection | None:
     """A rejection when the file already had this shop (same source id, or same name and address)."""
-    id_key = _digest(shop.source_id)
-    if id_key in first_line:
-        reason = f"duplicate source_id: the same shop is on line {first_line[id_key]}"
+    earlier = first_line.first(digest64(shop.source_id), shop.line)
+    if earlier is not None:
+        reason = f"duplicate source_id: the same shop is on line {earlier}"
         return Rejection(shop.line, reason, "source_id", shop.source_id, original)
-    first_line[id_key] = shop.line
-    key = _name_address_key(shop)
-    if key in first_by_name:
-        reason = f"duplicate: the same name and address as line {first_by_name[key]}"
+    earlier = first_by_name.first(_name_address_key(shop), shop.line)
+    if earlier is not None:
+        reason = f"duplicate: the same name and address as line {earlier}"
         return Rejection(shop.line, reason, "name", shop.name, original)
-    first_by_name[key] = shop.line
     return None
 
 
@@ -162,7 +156,7 @@ def ingest_file(
     return summary
 
 
-def _run(
+def _run(  # noqa: PLR0915 - the stages in order, one statement each
     engine: Engine,
     opened: Opened,
     programme: Programme,
@@ -177,45 +171,53 @@ def _run(
     stage = stage or (lambda _name: None)
     flags_seen: Counter[str] = Counter()
     # Duplicate detection keeps one small entry per row (a digest and a line number), not the rows.
-    first_line: dict[bytes, int] = {}
-    first_by_name: dict[bytes, int] = {}
+    first_line, first_by_name = FirstLines(), FirstLines()
     defaults = address_defaults(opened.profile, programme)
     with engine.begin() as conn:
         stage("geocoding")  # each row is read, normalised, placed, tagged and staged in turn
         loader = Loader(conn, summary.run_id)
-        locator = Locator.for_run(conn, programme, geocoding)  # gazetteer, boundaries, cache: once
-        rejections: list[Rejection] = []
-        for raw in read_rows(opened):
-            summary.rows += 1
-            if progress and summary.rows % 1000 == 0:
+        try:
+            locator = Locator.for_run(conn, programme, geocoding)  # gazetteer, boundaries, cache: once
+            if locator.chain is not None and locator.chain.cache is not None:
+                # The geocode cache reads and writes on the run's connection, which the loader's
+                # writer thread uses too: one at a time.
+                locator.chain.cache = LockedCache(locator.chain.cache, loader.lock)
+            rejections: list[Rejection] = []
+            for raw in read_rows(opened):
+                summary.rows += 1
+                if progress and summary.rows % 1000 == 0:
+                    progress(summary.rows)
+                shop = normalize(raw, defaults)
+                if isinstance(shop, Rejection):
+                    rejections.append(shop)
+                    continue
+                duplicate = _duplicate_of(shop, raw.original, first_line, first_by_name)
+                if duplicate is not None:
+                    rejections.append(duplicate)
+                    continue
+                located = locator.geocode(shop)
+                where = locator.decide(located, programme)
+                if isinstance(where, Rejection):
+                    rejections.append(
+                        Rejection(where.line, where.reason, where.field, where.value, raw.original)
+                    )
+                    loader.seen(shop.source_id)
+                    continue
+                tagged = tag(located, programme, programme_id, raw.flags, where, today=today)
+                flags_seen.update(located.location_flags)
+                if tagged.handoff is not None:
+                    loader.hand_off(tagged, programme_id)
+                    summary.handed_off += 1
+                    continue
+                loader.stage(tagged, standing(shop, tagged.expires_on, programme.lifecycle, today))
+            if progress:
                 progress(summary.rows)
-            shop = normalize(raw, defaults)
-            if isinstance(shop, Rejection):
-                rejections.append(shop)
-                continue
-            duplicate = _duplicate_of(shop, raw.original, first_line, first_by_name)
-            if duplicate is not None:
-                rejections.append(duplicate)
-                continue
-            located = locator.geocode(shop)
-            where = locator.decide(located, programme)
-            if isinstance(where, Rejection):
-                rejections.append(Rejection(where.line, where.reason, where.field, where.value, raw.original))
-                loader.seen(shop.source_id)
-                continue
-            tagged = tag(located, programme, programme_id, raw.flags, where, today=today)
-            flags_seen.update(located.location_flags)
-            if tagged.handoff is not None:
-                loader.hand_off(tagged, programme_id)
-                summary.handed_off += 1
-                continue
-            loader.stage(tagged, standing(shop, tagged.expires_on, programme.lifecycle, today))
-        if progress:
-            progress(summary.rows)
-        stage("loading")  # the staged rows are merged into shops in this run's one transaction
-        loaded, updated, withdrawn = loader.finish(
-            programme_id=programme_id, snapshot=mode == "snapshot", default_source=opened.profile.source
-        )
+            stage("loading")  # the last batches, duplicates and withdrawals, in this run's one transaction
+            loaded, updated, withdrawn = loader.finish(
+                programme_id=programme_id, snapshot=mode == "snapshot", default_source=opened.profile.source
+            )
+        finally:
+            loader.close()  # a no-op after finish; after a failure, stops the writer before rollback
         apply_overrides(conn, programme_id=programme_id)  # the operator's word outlives re-ingest
         rejections.extend(loader.duplicates)
         loader.reject(rejections)

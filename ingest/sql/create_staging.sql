@@ -42,6 +42,7 @@ CREATE TEMP TABLE staging_shops (
     content_hash text NOT NULL,
     romaji_key text
 ) ON COMMIT DROP;
+CREATE TEMP TABLE staging_held (LIKE staging_shops) ON COMMIT DROP;
 CREATE TEMP TABLE staging_kana (
     line integer NOT NULL, name_kana text, kana_key text, romaji_key text
 ) ON COMMIT DROP;

@@ -1,7 +1,8 @@
--- Duplicates across files: a staged row whose folded name and normalised address belong to a live shop
--- of the same programme under another id (one this file does not mention) is not loaded twice. The
--- rows are taken out of staging and reported as rejections naming the shop they duplicate.
-DELETE FROM staging_shops AS st
+-- Duplicates across files: a held row (see hold_possible_duplicates.sql) whose folded name and
+-- normalised address belong to a live shop of the same programme under another id, one this file does
+-- not mention, is not loaded twice. The rows are taken out and reported as rejections naming the shop
+-- they duplicate; the rest of the held rows are merged after them.
+DELETE FROM staging_held AS st
 USING shops AS s
 WHERE s.programme_id = st.programme_id
   AND s.name_key = st.name_key

@@ -1,4 +1,8 @@
-from geo.text import katakana_to_hiragana, normalize_address, normalize_name, search_key
+import random
+import re
+import unicodedata
+
+from geo.text import clean, katakana_to_hiragana, normalize_address, normalize_name, search_key
 
 
 def test_half_width_kana_becomes_full_width_and_keeps_long_vowel() -> None:
@@ -40,3 +44,16 @@ def test_search_key_folds_kana_width_case_and_separators() -> None:
 
 def test_katakana_to_hiragana_leaves_other_scripts() -> None:
     assert katakana_to_hiragana("カフェABC駅") == "かふぇABC駅"
+
+
+def test_clean_ascii_fast_path_matches_the_full_rules() -> None:
+    def full(value: str) -> str:
+        text = unicodedata.normalize("NFKC", value)
+        return re.sub(r"\s+", " ", re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", text)).strip()
+
+    rng = random.Random(5)  # noqa: S311 - test data, not secrets
+    alphabet = [chr(c) for c in range(128)] + ["\u3000", "ｱ", "１", "\u00a0"]
+    samples = ["", " a ", "a  b", "a\tb", "a\x0bb", "03-1234-5678", "２０２４-01-01"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10))) for _ in range(20_000)]
+    for value in samples:
+        assert clean(value) == full(value), repr(value)
