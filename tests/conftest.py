@@ -90,6 +90,17 @@ def engine(db_settings: DbSettings) -> Iterator[Engine]:
         eng.dispose()
 
 
+def cli_env(settings: DbSettings) -> dict[str, str]:
+    """The environment for running the real ``kosodate`` CLI as a subprocess against ``settings``'
+    database: none of the caller's own KOSODATE_ settings, and a statement timeout long enough for a
+    whole ingest."""
+    assert settings.url is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOSODATE_")}
+    env["KOSODATE_DATABASE_URL"] = settings.url.get_secret_value()
+    env["KOSODATE_DB_STATEMENT_TIMEOUT_MS"] = "600000"
+    return env
+
+
 def shared_file(*parts: str) -> Path:
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():

@@ -17,17 +17,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from search.settings import DbSettings
-from tests.conftest import Cluster, fresh_database, shared_file
+from tests.conftest import Cluster, cli_env, fresh_database, shared_file
 
 KOSODATE = [sys.executable, "-m", "kosodate"]
-
-
-def _env(settings: DbSettings) -> dict[str, str]:
-    assert settings.url is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KOSODATE_")}
-    env["KOSODATE_DATABASE_URL"] = settings.url.get_secret_value()
-    env["KOSODATE_DB_STATEMENT_TIMEOUT_MS"] = "600000"
-    return env
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -39,7 +31,7 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 300) -> subproce
 def test_ishikawa_2014_must_show(db_settings: DbSettings) -> None:
     """No profile given: the right one is chosen, the swapped points are repaired and flagged, the
     counts add up to the 1,585 data rows, and a second run reports everything unchanged."""
-    env = _env(db_settings)
+    env = cli_env(db_settings)
     path = str(shared_file("shops", "ishikawa_prepass_2014_raw_shared.csv"))
     table = _run(["ingest", path, "--programme", "ishikawa"], env)
     assert table.returncode == 0, table.stderr
@@ -56,7 +48,7 @@ def test_ishikawa_2014_must_show(db_settings: DbSettings) -> None:
 
 
 def test_rejections_export_as_csv_and_json(db_settings: DbSettings, tmp_path: Path) -> None:
-    env = _env(db_settings)
+    env = cli_env(db_settings)
     path = tmp_path / "bad.csv"
     path.write_text(
         "source_id,name,address,lat,lng,categories\n"
@@ -82,7 +74,7 @@ def test_rejections_export_as_csv_and_json(db_settings: DbSettings, tmp_path: Pa
 
 
 def test_lifecycle_apply_command(db_settings: DbSettings, tmp_path: Path) -> None:
-    env = _env(db_settings)
+    env = cli_env(db_settings)
     path = tmp_path / "r.csv"
     path.write_text(
         "source_id,name,address,lat,lng,closed_on\nA,店,愛知県名古屋市中区1,35.17,136.9,2099-01-01\n",
@@ -132,7 +124,7 @@ def second_db(pg_cluster: Cluster) -> Iterator[DbSettings]:
 def test_kill_9_mid_run_loses_nothing_and_a_rerun_completes(  # noqa: PLR0915 - one story, told in order
     db_settings: DbSettings, second_db: DbSettings, tmp_path: Path
 ) -> None:
-    env = _env(db_settings)
+    env = cli_env(db_settings)
     base, big = tmp_path / "base.csv", tmp_path / "big.csv"
     _write_registry(base, 2000)
     _write_registry(big, 20000, changed_every=7)  # base's shops (some changed) and 18,000 new ones
@@ -182,7 +174,7 @@ def test_kill_9_mid_run_loses_nothing_and_a_rerun_completes(  # noqa: PLR0915 - 
     assert summary["rows"] == 20000 and summary["loaded"] == 18000
     assert summary["updated"] == len(range(0, 2000, 7)) and summary["rejected"] == 0
     # ... and ends where a clean run of the same two files ends: nothing lost, nothing doubled.
-    clean = _env(second_db)
+    clean = cli_env(second_db)
     assert _run(["ingest", str(base), "--programme", "ishikawa", "--json"], clean).returncode == 0
     assert _run(["ingest", str(big), "--programme", "ishikawa", "--json"], clean).returncode == 0
     assert _state(url) == _state(second_db.sqlalchemy_url())

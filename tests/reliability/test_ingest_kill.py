@@ -39,7 +39,7 @@ from sqlalchemy import create_engine, text
 from api import create_app
 from api.settings import AppSettings
 from search.settings import DbSettings
-from tests.conftest import Cluster, shared_file
+from tests.conftest import Cluster, cli_env, shared_file
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow, pytest.mark.db]
 
@@ -55,14 +55,6 @@ VOLATILE = (
     "status_changed_at",
     "geocoded_at",
 )
-
-
-def _env(settings: DbSettings) -> dict[str, str]:
-    assert settings.url is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KOSODATE_")}
-    env["KOSODATE_DATABASE_URL"] = settings.url.get_secret_value()
-    env["KOSODATE_DB_STATEMENT_TIMEOUT_MS"] = "600000"
-    return env
 
 
 def _cli(args: list[str], env: dict[str, str], timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -263,12 +255,12 @@ def scenario(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> I
     clean = f"t_clean_{uuid.uuid4().hex[:8]}"
     pg_cluster.cluster.create_database(prepared, template="kosodate_template")
     try:
-        env = _env(_settings(pg_cluster, prepared))
+        env = cli_env(_settings(pg_cluster, prepared))
         _cli(["gazetteer", "load", str(towns), str(master), "--pref", "17"], env)
         _cli(["ingest", str(base), "--programme", "ishikawa", "--json"], env)
         pg_cluster.cluster.create_database(clean, template=prepared)
         try:
-            clean_env = _env(_settings(pg_cluster, clean))
+            clean_env = cli_env(_settings(pg_cluster, clean))
             timings = _timed_clean_run(later, clean_env)
             state = _end_state(_settings(pg_cluster, clean).sqlalchemy_url())
         finally:
@@ -287,7 +279,7 @@ def test_kill_9_inside_a_stage(scenario: Scenario, stage: str) -> None:
     try:
         settings = _settings(scenario.cluster, name)
         url = settings.sqlalchemy_url()
-        env = _env(settings)
+        env = cli_env(settings)
         before_rows, before_served = _fingerprint(url), _served(settings)
         succeeded = _succeeded_runs(url)
 
