@@ -19,6 +19,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine
 
+from ingest.pipeline import ingest_file
+from ingest.programmes import load_programme
+from search.db import sync_engine
 from search.embedded import EmbeddedCluster
 from search.migrate import upgrade
 from search.settings import DbSettings
@@ -72,6 +75,18 @@ def fresh_database(pg_cluster: Cluster) -> Iterator[DbSettings]:
         yield pg_cluster.db_settings(name)
     finally:
         pg_cluster.cluster.drop_database(name)
+
+
+@contextmanager
+def kanagawa_sample_database(pg_cluster: Cluster) -> Iterator[DbSettings]:
+    """A fresh database holding the Kanagawa sample registry (for module-scoped fixtures)."""
+    with fresh_database(pg_cluster) as settings:
+        engine = sync_engine(settings)
+        try:
+            ingest_file(engine, SAMPLE / "sample_kanagawa.csv", load_programme("kanagawa"))
+        finally:
+            engine.dispose()
+        yield settings
 
 
 @pytest.fixture

@@ -19,11 +19,8 @@ import uvicorn
 
 from api import create_app
 from api.settings import AppSettings
-from ingest.pipeline import ingest_file
-from ingest.programmes import load_programme
-from search.db import sync_engine
 from search.settings import DbSettings
-from tests.conftest import SAMPLE, Cluster, free_port, fresh_database
+from tests.conftest import Cluster, free_port, kanagawa_sample_database
 
 pytestmark = [pytest.mark.anyio, pytest.mark.fault, pytest.mark.db]
 PROBLEM = "application/problem+json"
@@ -39,10 +36,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="module")
 def abuse_db(pg_cluster: Cluster) -> Iterator[DbSettings]:
-    with fresh_database(pg_cluster) as settings:
-        engine = sync_engine(settings)
-        ingest_file(engine, SAMPLE / "sample_kanagawa.csv", load_programme("kanagawa"))
-        engine.dispose()
+    with kanagawa_sample_database(pg_cluster) as settings:
         yield settings
 
 

@@ -23,13 +23,10 @@ import pytest
 
 from api import create_app
 from api.settings import AppSettings
-from ingest.pipeline import ingest_file
-from ingest.programmes import load_programme
 from search.contract import Backend
-from search.db import sync_engine
 from search.search_settings import MeiliSettings, SearchSettings
 from search.settings import DbSettings
-from tests.conftest import SAMPLE, Cluster, fresh_database
+from tests.conftest import Cluster, kanagawa_sample_database
 
 pytestmark = [pytest.mark.anyio, pytest.mark.fault, pytest.mark.db]
 TIMEOUT_S = 1.0
@@ -104,10 +101,7 @@ def tcp_fault(answer: bytes | None) -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def loaded_db(pg_cluster: Cluster) -> Iterator[DbSettings]:
-    with fresh_database(pg_cluster) as settings:
-        engine = sync_engine(settings)
-        ingest_file(engine, SAMPLE / "sample_kanagawa.csv", load_programme("kanagawa"))
-        engine.dispose()
+    with kanagawa_sample_database(pg_cluster) as settings:
         yield settings
 
 
