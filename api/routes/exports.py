@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from api.conditional import not_modified
 from api.deps import Conn, Settings
 from api.errors import PROBLEM_RESPONSES
 from api.settings import AppSettings
@@ -37,15 +39,20 @@ def licence_of(settings: AppSettings, *, gazetteer_used: bool = False) -> Licenc
     return Licence(code=api.data_licence, attribution=api.attribution, credits=credits)
 
 
-@router.get("", summary="The downloads, their licence and the credits they carry")
-async def exports_index(request: Request, conn: Conn, settings: Settings) -> dict[str, Any]:
+async def _version_and_licence(conn: AsyncConnection, settings: AppSettings) -> tuple[RowMapping, Licence]:
+    """The data's version (for the validators) and the licence the files carry."""
     async with db_errors():
         version = (
             (await conn.execute(version_query(), {"gazetteer_sources": settings.api.gazetteer_sources}))
             .mappings()
             .one()
         )
-    lic = licence_of(settings, gazetteer_used=bool(version["gazetteer_used"]))
+    return version, licence_of(settings, gazetteer_used=bool(version["gazetteer_used"]))
+
+
+@router.get("", summary="The downloads, their licence and the credits they carry")
+async def exports_index(request: Request, conn: Conn, settings: Settings) -> dict[str, Any]:
+    _, lic = await _version_and_licence(conn, settings)
     base = str(request.base_url).rstrip("/")
     return {
         "license": lic.name,
@@ -56,20 +63,6 @@ async def exports_index(request: Request, conn: Conn, settings: Settings) -> dic
             {"href": f"{base}/v1/exports/shops.geojson", "type": "application/geo+json"},
         ],
     }
-
-
-def _not_modified(request: Request, tag: str, last_modified: Any) -> bool:
-    inm = request.headers.get("if-none-match")
-    if inm is not None:
-        return any(t.strip().removeprefix("W/") in (tag, "*") for t in inm.split(","))
-    ims = request.headers.get("if-modified-since")
-    if ims and last_modified is not None:
-        try:
-            since = parsedate_to_datetime(ims)
-        except (TypeError, ValueError):
-            return False
-        return since.tzinfo is not None and last_modified.replace(microsecond=0) <= since
-    return False
 
 
 async def _rows(engine: AsyncEngine, render: Callable[[list[Any], bool], str]) -> AsyncIterator[bytes]:
@@ -87,13 +80,7 @@ async def _rows(engine: AsyncEngine, render: Callable[[list[Any], bool], str]) -
 
 
 async def _download(request: Request, conn: Conn, settings: AppSettings, fmt: str, media: str) -> Response:
-    async with db_errors():
-        version = (
-            (await conn.execute(version_query(), {"gazetteer_sources": settings.api.gazetteer_sources}))
-            .mappings()
-            .one()
-        )
-    lic = licence_of(settings, gazetteer_used=bool(version["gazetteer_used"]))
+    version, lic = await _version_and_licence(conn, settings)
     tag = etag(dict(version), fmt, lic)
     last_modified = version["last_modified"]
     headers = {
@@ -103,7 +90,7 @@ async def _download(request: Request, conn: Conn, settings: AppSettings, fmt: st
     }
     if last_modified is not None:
         headers["Last-Modified"] = _http_date(last_modified)
-    if _not_modified(request, tag, last_modified):
+    if not_modified(request, tag, last_modified):
         return Response(status_code=304, headers=headers)
     engine: AsyncEngine = request.app.state.engine
     headers["Content-Disposition"] = f'attachment; filename="shops.{fmt}"'

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from api.conditional import etag_matches
 from api.deps import Conn, Settings
 from api.errors import PROBLEM_RESPONSES
 from api.routes.ogc import AmenityStr, CategoryParam
@@ -62,6 +63,6 @@ async def tile(
         body = bytes((await conn.execute(tile_statement(), tile_params(query))).scalar_one() or b"")
     # A validator for caches and CDNs: a revalidation whose tile did not change costs no transfer.
     tag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
-    if tag in request.headers.get("if-none-match", ""):
+    if etag_matches(request, tag):
         return Response(status_code=304, headers={"ETag": tag})
     return Response(body, media_type=MVT, headers={"ETag": tag})

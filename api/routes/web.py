@@ -18,6 +18,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel
 
+from api.conditional import etag_matches
 from api.deps import Conn, Settings
 from api.settings import AppSettings
 from geo.address import split_address
@@ -134,7 +135,7 @@ def _asset(request: Request, target: Path, cache: str) -> Response:
         "Vary": "Accept-Encoding",
         "ETag": etag,
     }
-    if etag in request.headers.get("if-none-match", ""):
+    if etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
     if target.suffix in COMPRESSIBLE and "gzip" in request.headers.get("accept-encoding", ""):
         body = _gzipped(target, stat.st_mtime_ns)
