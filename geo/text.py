@@ -56,8 +56,12 @@ def katakana_to_hiragana(value: str) -> str:
     return value.translate(_KATA_TO_HIRA)
 
 
+def fold(value: str) -> str:
+    """Lower case, katakana as hiragana, separators dropped: the SQL ``kosodate_fold`` of an
+    already normalised text (an address)."""
+    return _SEARCH_DROP_RE.sub("", katakana_to_hiragana(value.lower()))
+
+
 def search_key(value: str | None) -> str:
     """The folded form used for keyword matching (names, readings and queries alike)."""
-    text = normalize_name(value).lower()
-    text = katakana_to_hiragana(text)
-    return _SEARCH_DROP_RE.sub("", text)
+    return fold(normalize_name(value))

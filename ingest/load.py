@@ -19,10 +19,10 @@ from geo.address import split_address
 from geo.geocoding import GeocodeCache, GeocodeResult
 from geo.prefectures import PREFECTURES
 from geo.reading import reading
-from geo.text import search_key
+from geo.text import fold, search_key
 from ingest.lifecycle import Standing
 from ingest.models import Rejection, TaggedShop
-from search.keys import name_romaji_key
+from search.keys import name_codes, name_romaji_key, text_codes
 from search.tables import handoffs, rejected_rows
 
 STAGING_COLUMNS = (
@@ -96,6 +96,12 @@ def staging_row(t: TaggedShop, standing: Standing | None = None) -> tuple[Any, .
     body[_TAGS_AT] = Jsonb(tags)
     # The romaji key (like a missing reading) is made later, only for rows the merge will write.
     return (s.line, *body, digest, None)
+
+
+def _array(codes: list[int]) -> str:
+    """An integer array in COPY's text form (psycopg's list dumper checks every element's type:
+    measured the largest Python cost of a load)."""
+    return "{" + ",".join(map(str, codes)) + "}"
 
 
 def _storable(text: str | None) -> str | None:
@@ -340,18 +346,32 @@ class Loader:
 
     def _fill_readings(self) -> None:
         """Search keys for the staged rows (those the merge writes): a reading when the source gave
-        none, and the romaji key."""
+        none, the romaji key, and the gram codes of the names and of the address (search.keys)."""
         rows = []
-        for line, name, source_kana in self.conn.execute(
-            text("SELECT line, name, name_kana FROM staging_shops")
+        for line, name, source_kana, name_key, prefecture, municipality, address in self.conn.execute(
+            text(
+                "SELECT line, name, name_kana, name_key, prefecture, municipality, address FROM staging_shops"
+            )
         ):
             kana = source_kana or _reading(name) or None
-            rows.append((line, kana, search_key(kana) or None, _romaji_key(name, kana) or None))
-        self._copy("staging_kana", ("line", "name_kana", "kana_key", "romaji_key"), rows)
+            kana_key = search_key(kana) or None
+            romaji = _romaji_key(name, kana) or None
+            rows.append(
+                (
+                    line, kana, kana_key, romaji, _array(name_codes(name_key, kana_key, romaji)),
+                    _array(text_codes(fold((prefecture or "") + (municipality or "") + address))),
+                )
+            )  # fmt: skip
+        self._copy(
+            "staging_kana",
+            ("line", "name_kana", "kana_key", "romaji_key", "name_codes", "address_codes"),
+            rows,
+        )
         self.conn.execute(
             text(
                 "UPDATE staging_shops AS st "
-                "SET name_kana = k.name_kana, kana_key = k.kana_key, romaji_key = k.romaji_key "
+                "SET name_kana = k.name_kana, kana_key = k.kana_key, romaji_key = k.romaji_key, "
+                "name_codes = k.name_codes, address_codes = k.address_codes "
                 "FROM staging_kana AS k WHERE k.line = st.line"
             )
         )

@@ -8,7 +8,9 @@ the name itself (NFKC, width and case folded, katakana as hiragana), its reading
 
 from __future__ import annotations
 
+import operator
 import re
+from itertools import pairwise
 
 from geo.reading import romaji
 from geo.text import search_key
@@ -61,9 +63,14 @@ def romaji_key(value: str | None) -> str:
     return _REPEATED_VOWEL.sub(r"\1", text)
 
 
+_SYMBOLS = re.compile(r"[^\w\s]+")
+
+
 def name_romaji_key(name: str | None, kana: str | None) -> str:
-    """The romaji key of a shop: from its reading when known, else from the name."""
-    return romaji_key(romaji(kana or name))
+    """The romaji key of a shop: from its reading when known, else from the name. Symbols in a
+    reading (・, 〜, 「」) become spaces first: the key drops them anyway, and a kana-only reading
+    then takes the fast spelling path instead of pykakasi's dictionary pass."""
+    return romaji_key(romaji(_SYMBOLS.sub(" ", kana) if kana else name))
 
 
 def is_latin(token: str) -> bool:
@@ -81,3 +88,55 @@ def query_tokens(q: str | None, *, max_tokens: int = 6) -> list[str]:
     words = re.split(r"[\s\u3000]+", q.strip())
     keys = [k for k in (search_key(w) for w in words) if k]
     return list(dict.fromkeys(keys))[:max_tokens]
+
+
+# Gram codes: the integers the search GIN indexes hold (migration s3_3_gram_codes). A character is
+# its code point shifted left by CODE_BITS; a pair of neighbouring characters adds the second code
+# point in the low bits. Names' codes also carry the name's length (min(len(name_key), 31)) above
+# both, so a names-first probe asks one band of lengths (search.queries.names_first_search).
+# Integers compare far faster than collated text in GIN; the codes are exact (no hashing).
+CODE_BITS = 21  # a Unicode code point fits in 21 bits
+NAME_LENGTH_CAP = 31
+_TAG_SHIFT = 2 * CODE_BITS
+
+
+def word_codes(word: str) -> list[int]:
+    """The codes a query word needs: its character (one-character word), else its pairs."""
+    points = [ord(c) for c in word]
+    if len(points) == 1:
+        return [points[0] << CODE_BITS]
+    return sorted({(a << CODE_BITS) | b for a, b in pairwise(points)})
+
+
+def _codes_into(out: set[int], text: str, tag: int) -> None:
+    points = list(map(ord, text))
+    heads = [(p << CODE_BITS) | tag for p in points]
+    out.update(heads)
+    out.update(map(operator.or_, heads, points[1:]))
+
+
+def text_codes(text: str) -> list[int]:
+    """Every character and neighbouring pair of a folded text (an address), as codes."""
+    out: set[int] = set()
+    _codes_into(out, text, 0)
+    return sorted(out)
+
+
+def name_length_tag(name_key: str) -> int:
+    return min(len(name_key), NAME_LENGTH_CAP)
+
+
+def tagged(code: int, length: int) -> int:
+    """A code as held for names of ``length`` characters (``NAME_LENGTH_CAP`` stands for longer)."""
+    return code | (length << _TAG_SHIFT)
+
+
+def name_codes(name_key: str, kana_key: str | None, romaji_key: str | None) -> list[int]:
+    """The codes of a shop's three name keys (each on its own: no pair spans two keys), tagged with
+    the length of ``name_key``."""
+    out: set[int] = set()
+    tag = name_length_tag(name_key) << _TAG_SHIFT
+    for key in (name_key, kana_key, romaji_key):
+        if key:
+            _codes_into(out, key, tag)
+    return sorted(out)

@@ -4,7 +4,8 @@ Every value is a bound parameter. One small function per filter returns a clause
 clauses are ANDed. Keyword words are matched against ``shops.search_text`` (name, reading, romaji and
 the folded address, see migration ``i6_search``):
 
-* a 1- or 2-character word uses the character-bigram GIN index (``kosodate_grams``);
+* a 1- or 2-character word uses the gram-code GIN indexes (``name_codes`` of any name length, or
+  ``address_codes``; see ``search.keys`` and migration ``s3_3_gram_codes``);
 * a longer word uses ``LIKE '%word%'`` on the trigram GIN index;
 * a latin word also matches as folded romaji (``sushiroo`` -> ``sushiro``) and a kana word also
   matches through its romaji (``すしろう`` finds スシロー);
@@ -36,12 +37,12 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.types import Float, Integer, Text, Time
+from sqlalchemy.types import BigInteger, Float, Integer, Text, Time
 
 from geo.reading import romaji
 from search.cards import card_clause
 from search.contract import BBox, SearchRequest, Sort
-from search.keys import is_kana, is_latin, query_tokens, romaji_key
+from search.keys import NAME_LENGTH_CAP, is_kana, is_latin, query_tokens, romaji_key, tagged, word_codes
 from search.tables import ShopStatus, programmes, shops
 
 # The request type under its older name (kept for callers written against the foundation).
@@ -61,13 +62,6 @@ def query_point() -> ColumnElement[object]:
 
 def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def grams(value: str) -> list[str]:
-    """The characters (one-character words) or the character pairs the bigram index holds."""
-    if len(value) == 1:
-        return [value]
-    return sorted({value[i : i + 2] for i in range(len(value) - 1)})
 
 
 def word_variants(token: str) -> list[str]:
@@ -102,8 +96,17 @@ class _Binds:
         return bindparam(f"{prefix}_{self.n}", value, type_=type_)
 
 
-def _grams_of_text() -> ColumnElement[Any]:
-    return func.kosodate_grams(shops.c.search_text)
+def _in_names_or_address(variant: str, binds: _Binds) -> ColumnElement[bool]:
+    """Rows whose names (of any length) or address hold every gram code of a 1-2 character word.
+    Such a word has one code, so "names of any length" is an overlap with its tagged forms."""
+    codes = word_codes(variant)
+    in_names = shops.c.name_codes.op("&&")(
+        binds(
+            "ncodes", [tagged(c, n) for c in codes for n in range(1, NAME_LENGTH_CAP + 1)], ARRAY(BigInteger)
+        )
+    )
+    in_address = shops.c.address_codes.op("@>")(binds("acodes", codes, ARRAY(BigInteger)))
+    return or_(in_names, in_address)
 
 
 def _variant_match(variant: str, binds: _Binds, *, spatial: bool) -> ColumnElement[bool]:
@@ -111,10 +114,9 @@ def _variant_match(variant: str, binds: _Binds, *, spatial: bool) -> ColumnEleme
     # Inside a radius or map area the spatial index leads and LIKE filters its rows (measured faster
     # than combining with the bigram index, whose posting lists for common characters are long).
     if len(variant) <= BIGRAM_MAX_CHARS and not spatial:
-        # The bigram index finds the rows; when the plan starts from the radius index instead, the
-        # cheap LIKE is evaluated first (quals run cheapest first) so the grams are rarely computed.
-        needed = binds("grams", grams(variant), ARRAY(Text))
-        return and_(like, _grams_of_text().op("@>")(needed))
+        # The gram-code indexes find the rows (overlap and containment on GIN are exact); LIKE on
+        # the search text confirms the word where a pair of codes spans a name and its reading.
+        return and_(like, _in_names_or_address(variant, binds))
     return like
 
 
@@ -408,22 +410,17 @@ def uses_names_first(request: SearchRequest, *, fuzzy: bool = False) -> bool:
 
 
 # Bands of name length (name_key characters) the names tier is read in, shortest first; 31 stands for
-# 31 and longer (migration s2_6_name_grams tags every gram with min(length, 31)).
+# 31 and longer (``search.keys.name_codes`` tags every code with min(length, 31)).
 NAME_BANDS = ((1, 3), (4, 5), (6, 7), (8, 9), (10, 11), (12, 14), (15, 19), (20, 31))
-_TAG = "\x02"
-
-
-def _name_grams() -> ColumnElement[Any]:
-    return func.kosodate_name_grams(shops.c.name_key, shops.c.kana_key, shops.c.romaji_key)
 
 
 def _in_names(variants: list[str], binds: _Binds, band: tuple[int, int]) -> ColumnElement[bool]:
     """A name key of a length within ``band`` holds a variant (all 1-2 characters). The LIKEs on the
-    keys and the length decide; one probe of the names bigram index (``variant <tag> length`` keys)
-    finds the rows (overlap on a GIN index is exact, so the grams are never computed for a row)."""
+    keys and the length decide; one probe of the names code index (each variant's code tagged with
+    each length of the band) finds the rows."""
     low, high = band
-    keys = [f"{v}{_TAG}{n}" for v in variants for n in range(low, high + 1)]
-    probe = _name_grams().op("&&")(binds("ngrams", keys, ARRAY(Text)))
+    keys = [tagged(c, n) for v in variants for c in word_codes(v) for n in range(low, high + 1)]
+    probe = shops.c.name_codes.op("&&")(binds("ngrams", keys, ARRAY(BigInteger)))
     in_band = func.least(func.length(shops.c.name_key), 31).between(low, high)
     return and_(_inside_name(variants, binds), in_band, probe)
 
@@ -435,7 +432,7 @@ def names_first_search(request: SearchRequest) -> Select[Any]:
 
     1. names that equal or start with the word (b-tree ``*_key_prefix``; score 0/1);
     2. names holding it (score 2), band by band of name length (``NAME_BANDS``), each band one probe
-       of the length-tagged names bigram index ``shops_name_grams``;
+       of the length-tagged names code index ``shops_name_codes``;
     3. the address (score 3; the general statement's index).
 
     The tiers carry ids only; the page's rows are read once at the end. So a common character such
@@ -558,7 +555,10 @@ def estimated_count(request: SearchRequest) -> Select[Any]:
 
 
 def shop_detail() -> Select[Any]:
-    hidden = ("location", "content_hash", "name_key", "kana_key", "romaji_key", "search_text")
+    hidden = (
+        "location", "content_hash", "name_key", "kana_key", "romaji_key", "search_text", "name_codes",
+        "address_codes",
+    )  # fmt: skip
     cols = [c for c in shops.c if c.name not in hidden]
     return (
         select(

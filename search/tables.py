@@ -143,9 +143,8 @@ shops = Table(
     _ts("created_at"),
     _ts("updated_at"),
     # Search (migration i6_search): the folded romaji reading, and the generated text one index covers.
-    # Migration s2_6_name_grams adds no column: a GIN index on the length-tagged names grams
-    # kosodate_name_grams(name_key, kana_key, romaji_key) and text_pattern_ops prefix indexes on the
-    # three keys (search.queries.names_first_search).
+    # Migration s2_6_name_grams adds text_pattern_ops prefix indexes on the three keys
+    # (search.queries.names_first_search).
     Column("romaji_key", Text),
     Column(
         "search_text",
@@ -156,6 +155,11 @@ shops = Table(
             persisted=True,
         ),
     ),
+    # Migration s3_3_gram_codes: the names' and the address's characters and pairs as integer codes
+    # (search.keys), written by the loader (a trigger fills them for rows written without), each
+    # under a GIN index (``shops_name_codes``, ``shops_address_codes``).
+    Column("name_codes", ARRAY(BigInteger)),
+    Column("address_codes", ARRAY(BigInteger)),
 )
 
 rejected_rows = Table(

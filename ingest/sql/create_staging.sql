@@ -40,10 +40,13 @@ CREATE TEMP TABLE staging_shops (
     status text NOT NULL,
     derive_kana boolean NOT NULL,
     content_hash text NOT NULL,
-    romaji_key text
+    romaji_key text,
+    name_codes bigint[],
+    address_codes bigint[]
 ) ON COMMIT DROP;
 CREATE TEMP TABLE staging_held (LIKE staging_shops) ON COMMIT DROP;
 CREATE TEMP TABLE staging_kana (
-    line integer NOT NULL, name_kana text, kana_key text, romaji_key text
+    line integer NOT NULL, name_kana text, kana_key text, romaji_key text, name_codes bigint[],
+    address_codes bigint[]
 ) ON COMMIT DROP;
 CREATE TEMP TABLE staging_seen (source_id text NOT NULL) ON COMMIT DROP;

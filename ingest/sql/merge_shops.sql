@@ -14,7 +14,7 @@ merged AS (
         card_required, cards, multi_child, nationwide, municipality_code, lg_code, location,
         geocode_precision, geocode_source, geocoded_at, location_flags, registered_on, expires_on,
         withdrawn_on, closed_on, status, status_changed_at, content_hash, first_run_id, last_run_id,
-        romaji_key
+        romaji_key, name_codes, address_codes
     )
     SELECT
         st.programme_id, st.source, st.source_id, st.name, st.name_kana, st.name_key, st.kana_key,
@@ -27,7 +27,7 @@ merged AS (
         CASE WHEN st.lat IS NOT NULL THEN now() END,
         st.location_flags, st.registered_on, st.expires_on, st.withdrawn_on, st.closed_on,
         st.status, now(), st.content_hash,
-        :run_id, :run_id, st.romaji_key
+        :run_id, :run_id, st.romaji_key, st.name_codes, st.address_codes
     FROM staging_shops AS st
     ON CONFLICT (programme_id, source_id) DO UPDATE SET
         source = excluded.source,
@@ -55,6 +55,8 @@ merged AS (
         multi_child = excluded.multi_child,
         nationwide = excluded.nationwide,
         romaji_key = excluded.romaji_key,
+        name_codes = excluded.name_codes,
+        address_codes = excluded.address_codes,
         municipality_code = excluded.municipality_code,
         lg_code = excluded.lg_code,
         location = excluded.location,

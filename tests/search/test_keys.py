@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.keys import query_tokens, romaji_key
-from search.queries import grams, one_edit_regex, word_variants
+from search.keys import CODE_BITS, name_codes, query_tokens, romaji_key, tagged, text_codes, word_codes
+from search.queries import one_edit_regex, word_variants
 
 
 @pytest.mark.parametrize(
@@ -22,10 +22,27 @@ def test_query_tokens_fold_width_and_kana() -> None:
     assert query_tokens("  ") == []
 
 
-def test_variants_and_grams() -> None:
+def _code(pair: str) -> int:
+    return (ord(pair[0]) << CODE_BITS) | (ord(pair[1]) if len(pair) > 1 else 0)
+
+
+def test_variants_and_gram_codes() -> None:
     assert word_variants("すしろう") == ["すしろう", "sushiro"]
     assert word_variants("sushiroo") == ["sushiroo", "sushiro"]
-    assert grams("駅") == ["駅"] and grams("寿司") == ["寿司"] and grams("すしろ") == ["しろ", "すし"]
+    assert word_codes("駅") == [_code("駅")]
+    assert word_codes("寿司") == [_code("寿司")]
+    assert word_codes("すしろ") == sorted([_code("すし"), _code("しろ")])
+    # A text holds each character and each neighbouring pair, once.
+    assert text_codes("ささき") == sorted({_code("さ"), _code("き"), _code("ささ"), _code("さき")})
+
+
+def test_name_codes_are_tagged_with_the_name_length_and_never_span_two_keys() -> None:
+    codes = set(name_codes("寿司丸", "すしまる", "sushimaru"))
+    assert tagged(_code("寿司"), 3) in codes and tagged(_code("まる"), 3) in codes
+    assert tagged(_code("寿司"), 4) not in codes and _code("寿司") not in codes
+    assert tagged(_code("丸す"), 3) not in codes  # the name's end and the reading's start
+    # Lengths from NAME_LENGTH_CAP up share one tag.
+    assert tagged(_code("あ"), 31) in set(name_codes("あ" * 40, None, None))
 
 
 def test_one_edit_regex() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import Engine, text
 
+from search.keys import text_codes
 from search.migrate import alembic_config, upgrade
 from search.settings import DbSettings
 
@@ -25,3 +26,6 @@ def test_down_and_up_again(db_settings: DbSettings, engine: Engine) -> None:
     with engine.connect() as conn:
         grams = conn.execute(text("SELECT kosodate_grams('すしろー')")).scalar_one()
     assert {"す", "すし", "しろ", "ろー"} <= set(grams)
+    with engine.connect() as conn:
+        codes = conn.execute(text("SELECT kosodate_text_codes('すしろー', 0)")).scalar_one()
+    assert codes == text_codes("すしろー")
