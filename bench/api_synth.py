@@ -17,6 +17,10 @@ from pathlib import Path
 
 import psycopg
 
+from bench.synth import code_array
+from geo.text import fold
+from search.keys import name_codes, text_codes
+
 PROJECT = Path(__file__).resolve().parent.parent
 TOWNS = PROJECT.parent / "shared" / "data" / "gazetteer" / "towns_geolonia.csv"
 CATEGORIES = ("discount", "consideration", "facility")
@@ -32,7 +36,7 @@ PERKS = (
 COLUMNS = (
     "programme_id, source, source_id, name, name_key, address, prefecture, municipality, town, perk_text, "
     "categories, amenities, card_required, municipality_code, location, geocode_precision, geocode_source, "
-    "registered_on, status, content_hash"
+    "registered_on, status, content_hash, name_codes, address_codes"
 )
 
 
@@ -69,6 +73,7 @@ def load(url: str, n: int, seed: int = 1) -> float:
                 lat += rng.uniform(-0.0027, 0.0027)
                 lng += rng.uniform(-0.0033, 0.0033)
                 name = f"{rng.choice(KINDS)} {town}{i % 97}号店"
+                address = f"{pref}{city}{town}{rng.randint(1, 30)}-{rng.randint(1, 20)}"
                 cats = [c for c in CATEGORIES if rng.random() < 0.45] or ["discount"]
                 amen = [a for a in AMENITIES if rng.random() < 0.2]
                 copy.write_row(
@@ -78,7 +83,7 @@ def load(url: str, n: int, seed: int = 1) -> float:
                         f"B{i:07d}",
                         name,
                         name,
-                        f"{pref}{city}{town}{rng.randint(1, 30)}-{rng.randint(1, 20)}",
+                        address,
                         pref,
                         city,
                         town,
@@ -93,6 +98,8 @@ def load(url: str, n: int, seed: int = 1) -> float:
                         "2025-04-01",
                         "active",
                         hashlib.md5(str(i).encode(), usedforsecurity=False).hexdigest(),
+                        code_array(name_codes(name, None, None)),
+                        code_array(text_codes(fold(pref + city + address))),
                     )
                 )
         conn.commit()

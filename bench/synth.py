@@ -30,9 +30,9 @@ from typing import Any
 import psycopg
 
 from geo.reading import reading
-from geo.text import normalize_name, search_key
+from geo.text import fold, normalize_name, search_key
 from search.embedded import EmbeddedCluster
-from search.keys import name_romaji_key
+from search.keys import name_codes, name_romaji_key, text_codes
 from search.migrate import upgrade
 from search.settings import DbSettings
 
@@ -103,15 +103,24 @@ def rows(vocab: Vocabulary, n: int, seed: int, programme_ids: dict[str, int]) ->
         amen = sorted(rnd.sample(AMENITIES, rnd.choice((0, 0, 1, 2))))
         programme = f"pref{code[:2]}"
         card_required = rnd.random() > 0.1
+        address = f"{pref}{city}{town}{rnd.randint(1, 9)}-{rnd.randint(1, 30)}"
+        romaji = name_romaji_key_cached(base, branch)
         yield (
             programme_ids[programme], "bench", f"b{i}", name, kana, search_key(name), search_key(kana),
-            f"{pref}{city}{town}{rnd.randint(1, 9)}-{rnd.randint(1, 30)}", pref, city, town,
+            address, pref, city, town,
             rnd.choice(vocab.perks), "{" + ",".join(cats) + "}", "{" + ",".join(amen) + "}",
             card_required, "{" + programme + "}", rnd.random() < 0.05, rnd.random() < 0.3,
             code, f"SRID=4326;POINT({lng:.6f} {lat:.6f})", "source", rnd.choice(HOURS) or None,
             hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=16).hexdigest(),
-            name_romaji_key_cached(base, branch),
+            romaji, code_array(name_codes(search_key(name), search_key(kana), romaji)),
+            code_array(text_codes(fold(pref + city + address))),
         )  # fmt: skip
+
+
+def code_array(codes: list[int]) -> str:
+    """Gram codes (search.keys) in COPY's text form: written with the row, as the loader does (the
+    trigger that fills rows written without them computes them in SQL, far slower for a million)."""
+    return "{" + ",".join(map(str, codes)) + "}"
 
 
 @cache
@@ -127,7 +136,7 @@ COLUMNS = (
     "programme_id", "source", "source_id", "name", "name_kana", "name_key", "kana_key", "address",
     "prefecture", "municipality", "town", "perk_text", "categories", "amenities", "card_required", "cards",
     "multi_child", "nationwide", "municipality_code", "location", "geocode_precision", "hours",
-    "content_hash", "romaji_key",
+    "content_hash", "romaji_key", "name_codes", "address_codes",
 )  # fmt: skip
 
 # Indexes are dropped before the load and rebuilt after it (timed), from their own definitions.
