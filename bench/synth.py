@@ -120,7 +120,7 @@ def rows(vocab: Vocabulary, n: int, seed: int, programme_ids: dict[str, int]) ->
 def code_array(codes: list[int]) -> str:
     """Gram codes (search.keys) in COPY's text form: written with the row, as the loader does (the
     trigger that fills rows written without them computes them in SQL, far slower for a million)."""
-    return "{" + ",".join(map(str, codes)) + "}"
+    return "{" + str(codes)[1:-1] + "}"
 
 
 @cache

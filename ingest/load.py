@@ -32,9 +32,10 @@ STAGING_COLUMNS = (
     "multi_child", "nationwide", "municipality_code", "lg_code", "lat", "lng", "geocode_precision",
     "geocode_source",
     "location_flags", "registered_on", "expires_on", "withdrawn_on", "closed_on", "status",
-    "derive_kana", "content_hash", "romaji_key",
+    "derive_kana", "content_hash", "romaji_key", "name_codes", "address_codes",
 )  # fmt: skip
 _TAGS_AT = STAGING_COLUMNS.index("tags") - 1  # position in the hashed body (which has no line)
+_AT = {name: i - 1 for i, name in enumerate(STAGING_COLUMNS)}  # positions in the body
 # Status and the current term's end move with the calendar, not with the file: `kosodate lifecycle
 # apply` updates them, and the merge compares status on its own, so they stay out of the content hash.
 _UNHASHED = (STAGING_COLUMNS.index("expires_on") - 1, STAGING_COLUMNS.index("status") - 1)
@@ -69,7 +70,10 @@ def content_hash(values: Sequence[Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def staging_row(t: TaggedShop, standing: Standing | None = None) -> tuple[Any, ...]:
+def staging_row(t: TaggedShop, standing: Standing | None = None, *, keys: bool = False) -> tuple[Any, ...]:
+    """A staged row in ``STAGING_COLUMNS`` order. ``keys``: make the search keys now (a missing
+    reading, the romaji key, the gram codes) rather than in ``Loader._fill_readings``; the content
+    hash is the same either way."""
     g = t.geocoded
     s = g.shop
     parts = split_address(s.address)
@@ -83,9 +87,11 @@ def staging_row(t: TaggedShop, standing: Standing | None = None) -> tuple[Any, .
     # The source's reading when it has one. Otherwise one is made from the name, but only for rows
     # that are new or changed (see ``_fill_readings``): a reading costs more than the rest of the row.
     kana = s.name_kana
+    name_key = search_key(s.name)
+    prefecture = PREFECTURES.get(pref_code) if pref_code else None
     body = [
-        t.programme_id, s.source, s.source_id, s.name, kana, search_key(s.name),
-        search_key(kana) or None, s.address, PREFECTURES.get(pref_code) if pref_code else None,
+        t.programme_id, s.source, s.source_id, s.name, kana, name_key,
+        search_key(kana) or None, s.address, prefecture,
         parts.municipality, parts.town, parts.rest,
         s.building, s.postal_code, s.phone, s.url, s.hours, s.closed_days, s.perk_text,
         list(t.categories), list(t.amenities), tags, t.card_required, list(t.cards), t.multi_child,
@@ -94,14 +100,39 @@ def staging_row(t: TaggedShop, standing: Standing | None = None) -> tuple[Any, .
     ]  # fmt: skip
     digest = _row_digest([None if i in _UNHASHED else v for i, v in enumerate(body)])
     body[_TAGS_AT] = Jsonb(tags)
-    # The romaji key (like a missing reading) is made later, only for rows the merge will write.
-    return (s.line, *body, digest, None)
+    if not keys:
+        # The romaji key (like a missing reading) is made later, only for rows the merge will write.
+        return (s.line, *body, digest, None, None, None)
+    kana, kana_key, romaji, codes, address_codes = search_keys(
+        s.name, kana, name_key, prefecture, parts.municipality, s.address
+    )
+    body[_AT["name_kana"]], body[_AT["kana_key"]] = kana, kana_key
+    return (s.line, *body, digest, romaji, codes, address_codes)
+
+
+def search_keys(
+    name: str,
+    source_kana: str | None,
+    name_key: str,
+    prefecture: str | None,
+    municipality: str | None,
+    address: str,
+) -> tuple[str | None, str | None, str | None, str, str]:
+    """(reading, its key, romaji key, name codes, address codes) of a shop, the codes in COPY's text
+    form: the reading is the source's, else made from the name."""
+    kana = source_kana or _reading(name) or None
+    kana_key = search_key(kana) or None
+    romaji = _romaji_key(name, kana) or None
+    return (
+        kana, kana_key, romaji, _array(name_codes(name_key, kana_key, romaji)),
+        _array(text_codes(fold((prefecture or "") + (municipality or "") + address))),
+    )  # fmt: skip
 
 
 def _array(codes: list[int]) -> str:
     """An integer array in COPY's text form (psycopg's list dumper checks every element's type:
     measured the largest Python cost of a load)."""
-    return "{" + ",".join(map(str, codes)) + "}"
+    return "{" + str(codes)[1:-1] + "}"  # "[1, 2]": array input allows the spaces
 
 
 def _storable(text: str | None) -> str | None:
@@ -155,9 +186,17 @@ class Loader:
     """Holds one transaction's staging tables. Staged rows are merged into ``shops`` batch by batch on
     a writer thread; ``finish`` merges the last of them and settles what needs the whole file."""
 
-    def __init__(self, conn: Connection, run_id: int) -> None:
+    def __init__(self, conn: Connection, run_id: int, programme_id: int | None = None) -> None:
         self.conn = conn
         self.run_id = run_id
+        # A programme's first load: every row is new, so the reading side makes the search keys as
+        # it stages (sharing the Python work out between the two threads) instead of the writer.
+        self.keys_first = (
+            programme_id is not None
+            and not conn.execute(
+                text("SELECT EXISTS (SELECT FROM shops WHERE programme_id = :p)"), {"p": programme_id}
+            ).scalar()
+        )
         self.sources: set[str] = set()
         for statement in _sql("create_staging.sql").split(";"):
             if statement.strip():
@@ -209,8 +248,9 @@ class Loader:
             self.conn.execute(text(_sql("hold_possible_duplicates.sql")))
         self.conn.execute(text(_sql("drop_unchanged.sql")))
         if self.conn.execute(text("SELECT EXISTS (SELECT FROM staging_shops)")).scalar():
-            with self._pause:
-                self._fill_readings()
+            if not self.keys_first:
+                with self._pause:
+                    self._fill_readings()
             loaded, updated, left = self.conn.execute(
                 text(_sql("merge_shops.sql")), {"run_id": self.run_id}
             ).one()
@@ -230,7 +270,7 @@ class Loader:
     def stage(self, shop: TaggedShop, standing: Standing | None = None) -> None:
         with self._pause:  # free at once unless the writer is copying or making readings
             pass
-        self._buffer.append(staging_row(shop, standing))
+        self._buffer.append(staging_row(shop, standing, keys=self.keys_first))
         if len(self._buffer) >= BATCH:
             self._flush()
         self.sources.add(shop.geocoded.shop.source)
@@ -353,15 +393,7 @@ class Loader:
                 "SELECT line, name, name_kana, name_key, prefecture, municipality, address FROM staging_shops"
             )
         ):
-            kana = source_kana or _reading(name) or None
-            kana_key = search_key(kana) or None
-            romaji = _romaji_key(name, kana) or None
-            rows.append(
-                (
-                    line, kana, kana_key, romaji, _array(name_codes(name_key, kana_key, romaji)),
-                    _array(text_codes(fold((prefecture or "") + (municipality or "") + address))),
-                )
-            )  # fmt: skip
+            rows.append((line, *search_keys(name, source_kana, name_key, prefecture, municipality, address)))
         self._copy(
             "staging_kana",
             ("line", "name_kana", "kana_key", "romaji_key", "name_codes", "address_codes"),

@@ -175,7 +175,7 @@ def _run(  # noqa: PLR0915 - the stages in order, one statement each
     defaults = address_defaults(opened.profile, programme)
     with engine.begin() as conn:
         stage("geocoding")  # each row is read, normalised, placed, tagged and staged in turn
-        loader = Loader(conn, summary.run_id)
+        loader = Loader(conn, summary.run_id, programme_id)
         try:
             locator = Locator.for_run(conn, programme, geocoding)  # gazetteer, boundaries, cache: once
             if locator.chain is not None and locator.chain.cache is not None:

@@ -108,18 +108,19 @@ def word_codes(word: str) -> list[int]:
     return sorted({(a << CODE_BITS) | b for a, b in pairwise(points)})
 
 
-def _codes_into(out: set[int], text: str, tag: int) -> None:
+def _codes_into(out: list[int], text: str, tag: int) -> None:
     points = list(map(ord, text))
     heads = [(p << CODE_BITS) | tag for p in points]
-    out.update(heads)
-    out.update(map(operator.or_, heads, points[1:]))
+    out += heads
+    out += map(operator.or_, heads, points[1:])
 
 
 def text_codes(text: str) -> list[int]:
-    """Every character and neighbouring pair of a folded text (an address), as codes."""
-    out: set[int] = set()
+    """Every character and neighbouring pair of a folded text (an address), as codes. A code may
+    repeat: the GIN index keeps each once per row, and leaving the repeats is cheaper than a set."""
+    out: list[int] = []
     _codes_into(out, text, 0)
-    return sorted(out)
+    return out
 
 
 def name_length_tag(name_key: str) -> int:
@@ -133,10 +134,10 @@ def tagged(code: int, length: int) -> int:
 
 def name_codes(name_key: str, kana_key: str | None, romaji_key: str | None) -> list[int]:
     """The codes of a shop's three name keys (each on its own: no pair spans two keys), tagged with
-    the length of ``name_key``."""
-    out: set[int] = set()
+    the length of ``name_key``; a code may repeat (see ``text_codes``)."""
+    out: list[int] = []
     tag = name_length_tag(name_key) << _TAG_SHIFT
     for key in (name_key, kana_key, romaji_key):
         if key:
             _codes_into(out, key, tag)
-    return sorted(out)
+    return out

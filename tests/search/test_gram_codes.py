@@ -11,9 +11,10 @@ from search.keys import name_codes
 from tests.conftest import shared_file
 
 SQL_TWIN_MISMATCHES = """
-SELECT count(*) FILTER (WHERE name_codes IS DISTINCT FROM kosodate_name_codes(name_key, kana_key, romaji_key)),
-       count(*) FILTER (WHERE address_codes IS DISTINCT FROM
-                        kosodate_address_codes(prefecture, municipality, address)),
+SELECT count(*) FILTER (WHERE kosodate_codes_set(name_codes)
+                        IS DISTINCT FROM kosodate_name_codes(name_key, kana_key, romaji_key)),
+       count(*) FILTER (WHERE kosodate_codes_set(address_codes)
+                        IS DISTINCT FROM kosodate_address_codes(prefecture, municipality, address)),
        count(*) FILTER (WHERE name_codes IS NULL OR address_codes IS NULL),
        sum(cardinality(name_codes) + cardinality(address_codes)),
        count(*)
@@ -22,7 +23,20 @@ FROM shops
 
 
 def test_loaded_codes_equal_the_sql_twins_on_real_files(engine: Engine) -> None:
+    with engine.begin() as conn:  # the loader may repeat a code (the index keeps each once): compare sets
+        conn.execute(
+            text(
+                "CREATE FUNCTION kosodate_codes_set(codes bigint[]) RETURNS bigint[] LANGUAGE sql IMMUTABLE "
+                "RETURN (SELECT coalesce(array_agg(DISTINCT c ORDER BY c), '{}') FROM unnest(codes) AS c)"
+            )
+        )
+    # A programme's first load makes the keys as it stages; a later file of the same programme makes
+    # them on the writer, for the rows it writes (ingest.load.Loader.keys_first): both are checked.
     ingest_file(engine, shared_file("shops", "ishikawa_prepass_2017_shared.json"), load_programme("ishikawa"))
+    later = ingest_file(
+        engine, shared_file("shops", "ishikawa_prepass_2014_raw_shared.csv"), load_programme("ishikawa")
+    )
+    assert later.loaded > 100
     ingest_file(engine, shared_file("facilities", "tokyo_akachan_flat.geojson"), load_programme("tokyo"))
     with engine.connect() as conn:
         names_off, address_off, missing, codes, rows = conn.execute(text(SQL_TWIN_MISMATCHES)).one()
@@ -37,7 +51,8 @@ def test_the_trigger_fills_and_refreshes_codes_written_without_them(engine: Engi
         # Written as another tool would: new keys, no codes.
         conn.execute(
             text(
-                "UPDATE shops SET name_key = 'すしまる', kana_key = NULL, romaji_key = 'sushimaru' WHERE id = :id"
+                "UPDATE shops SET name_key = 'すしまる', kana_key = NULL, romaji_key = 'sushimaru' "
+                "WHERE id = :id"
             ),
             {"id": shop_id},
         )
@@ -50,5 +65,5 @@ def test_the_trigger_fills_and_refreshes_codes_written_without_them(engine: Engi
         refilled = conn.execute(
             text("SELECT name_codes, address_codes FROM shops WHERE id = :id"), {"id": shop_id}
         ).one()
-    assert stored == name_codes("すしまる", None, "sushimaru")
+    assert stored == sorted(set(name_codes("すしまる", None, "sushimaru")))
     assert refilled.name_codes == stored and refilled.address_codes

