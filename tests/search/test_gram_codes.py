@@ -3,11 +3,14 @@ s3_3_gram_codes), row for row on real registry files, and the trigger fills rows
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from alembic import command
+from sqlalchemy import Connection, Engine, text
 
 from ingest.pipeline import ingest_file
 from ingest.programmes import load_programme
-from search.keys import name_codes
+from search.keys import NAME_LENGTH_CAP, name_codes, tagged, word_codes
+from search.migrate import alembic_config, upgrade
+from search.settings import DbSettings
 from tests.conftest import shared_file
 
 SQL_TWIN_MISMATCHES = """
@@ -67,3 +70,35 @@ def test_the_trigger_fills_and_refreshes_codes_written_without_them(engine: Engi
         ).one()
     assert stored == sorted(set(name_codes("すしまる", None, "sushimaru")))
     assert refilled.name_codes == stored and refilled.address_codes
+
+
+def test_upgrading_a_loaded_database_fills_the_codes(engine: Engine, db_settings: DbSettings) -> None:
+    """Migration s3_3_gram_codes on a database that already holds shops: every row gets the codes
+    the loader would have written, and a one-character word finds its shop through them."""
+    ingest_file(engine, shared_file("shops", "matsudo_mirai_card_2017.csv"), load_programme("matsudo"))
+    url = db_settings.sqlalchemy_url()
+    command.downgrade(alembic_config(url), "0003")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM shops")).scalar_one() == 270
+        assert "name_codes" not in _columns(conn)
+    upgrade(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT name_key, kana_key, romaji_key, name_codes, address_codes FROM shops")
+        ).all()
+        word = rows[0].name_key[-1]
+        found = conn.execute(
+            text("SELECT count(*) FROM shops WHERE name_codes && CAST(:codes AS bigint[])"),
+            {"codes": [tagged(c, n) for c in word_codes(word) for n in range(1, NAME_LENGTH_CAP + 1)]},
+        ).scalar_one()
+    assert len(rows) == 270 and all(r.address_codes for r in rows)
+    assert all(r.name_codes == sorted(set(name_codes(r.name_key, r.kana_key, r.romaji_key))) for r in rows)
+    assert found >= 1
+
+
+def _columns(conn: Connection) -> set[str]:
+    return set(
+        conn.execute(text("SELECT column_name FROM information_schema.columns WHERE table_name = 'shops'"))
+        .scalars()
+        .all()
+    )
