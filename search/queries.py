@@ -114,8 +114,8 @@ def _variant_match(variant: str, binds: _Binds, *, spatial: bool) -> ColumnEleme
     # Inside a radius or map area the spatial index leads and LIKE filters its rows (measured faster
     # than combining with the bigram index, whose posting lists for common characters are long).
     if len(variant) <= BIGRAM_MAX_CHARS and not spatial:
-        # The gram-code indexes find the rows (overlap and containment on GIN are exact); LIKE on
-        # the search text confirms the word where a pair of codes spans a name and its reading.
+        # The gram-code indexes find the rows; LIKE on the search text keeps the answer exactly the
+        # text's (the codes are made in Python at load, the search text in SQL).
         return and_(like, _in_names_or_address(variant, binds))
     return like
 
