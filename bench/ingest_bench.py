@@ -142,6 +142,37 @@ def _timed(fn: Callable[[], int]) -> tuple[float, int]:
     return time.perf_counter() - start, rows
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_cpu_s(pgdata: Path) -> float:
+    """CPU seconds the cluster has used: the postmaster with its exited children, and its live
+    children (backends, checkpointer, WAL writer), from /proc."""
+    postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        pid = int(stat.parent.name)
+        if pid == postmaster:
+            total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        elif int(fields[1]) == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / _TICK
+
+
+def _cpu_split(fn: Callable[[], int], pgdata: Path) -> tuple[float, int, dict[str, float]]:
+    """``_timed`` plus the CPU seconds this process and the database used meanwhile: two busy
+    sides on two cores is what bounds a load."""
+    own, pg = resource.getrusage(resource.RUSAGE_SELF), _postgres_cpu_s(pgdata)
+    seconds, rows = _timed(fn)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    python_s = after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime
+    return seconds, rows, {"python": round(python_s, 1), "postgres": round(_postgres_cpu_s(pgdata) - pg, 1)}
+
+
 def _fresh_database() -> tuple[Any, str]:
 
     base = DbSettings()
@@ -197,7 +228,7 @@ def worker(stage: str, path: Path) -> dict[str, Any]:  # noqa: PLR0915 - one bra
                     first.setdefault("summary", s.as_dict())
                     return s.rows
 
-                out["seconds"], out["rows"] = _timed(once)
+                out["seconds"], out["rows"], out["cpu_s"] = _cpu_split(once, cluster.pgdata)
                 out["first_run"] = {k: first["summary"][k] for k in ("loaded", "rejected", "pending_geocode")}
                 out["rerun_seconds"], _ = _timed(lambda: ingest_file(engine, path, programme).unchanged)
             else:
@@ -287,6 +318,7 @@ def main() -> None:
                     entry["rerun_median_s"] = round(statistics.median(r["rerun_seconds"] for r in runs), 3)
                     entry["rerun_rows_per_s"] = round(size / entry["rerun_median_s"])
                     entry["first_run"] = runs[0]["first_run"]
+                    entry["first_run_cpu_s"] = runs[0]["cpu_s"]  # python (both threads), postgres
                 per_stage[stage] = entry
                 print(f"{size:>8} {stage:<10} {entry}", flush=True)
             if "reference" in per_stage:
