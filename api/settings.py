@@ -18,6 +18,13 @@ class ApiSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="uvicorn worker processes for `kosodate serve`. Each has its own pool and its own "
+        "rate-limit counters (a client spread over N workers may get up to N times the limit).",
+    )
     default_limit: int = Field(default=20, ge=1)
     max_limit: int = Field(default=100, ge=1, le=10_000)
     default_radius_m: float = Field(default=3000, gt=0)

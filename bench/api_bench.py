@@ -10,7 +10,10 @@ plus a full CSV export of every shop over HTTP and from the CLI, with the peak m
 
 The database is a project-managed cluster under .data/bench-pg (port 54307); tipg runs from its own
 virtualenv (.data/tipg-venv: ``python -m venv .data/tipg-venv && .data/tipg-venv/bin/pip install
-tipg 'uvicorn[standard]'``). Both servers: one uvicorn worker, access log off, loopback only.
+tipg 'uvicorn[standard]'``). Both servers: the same number of uvicorn workers (``--workers``, default 1),
+access log off, loopback only. The database is loaded once (about 4 minutes for 1M shops) and reused
+while it holds ``--shops`` rows; every run starts with VACUUM ANALYZE so plans and visibility maps do
+not depend on whether autovacuum has come by yet. ``--skip-export`` leaves out the 1M-row exports.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from sqlalchemy.dialects import postgresql
 
 from bench.api_synth import load
 from search.embedded import EmbeddedCluster
-from search.features import ItemsQuery, items_page
+from search.features import ItemsQuery, items_page_sql
 from search.migrate import upgrade
 from search.queries import ShopQuery, shop_search
 from search.settings import DbSettings
@@ -73,14 +76,20 @@ FROM shops WHERE status = 'active' AND location IS NOT NULL
 """
 LIMIT = 100
 RADIUS_M = 1000
+# SERVER_SESSION: both servers start in their own sessions, as services do. With the kernel's autogroup
+# scheduling (on here), a server started in this script's session shared one group's CPU share with wrk
+# and this script, while PostgreSQL's backends had a group of their own. Runs 16 on use this.
 
 
 def ours_app() -> Any:
     """uvicorn --factory entry point: the real app, settings from the environment."""
     from api import create_app  # noqa: PLC0415
+    from api.app import settle_heap  # noqa: PLC0415
     from api.settings import AppSettings  # noqa: PLC0415
 
-    return create_app(AppSettings())
+    app = create_app(AppSettings())
+    settle_heap()  # as `kosodate serve` does
+    return app
 
 
 def bbox_of(lat: float, lng: float) -> tuple[float, float, float, float]:
@@ -155,8 +164,13 @@ def literal_sql(url: str, statement: Any, params: dict[str, Any]) -> str:
         return psycopg.ClientCursor(conn).mogrify(str(compiled), values)
 
 
-def pgbench(url_parts: DbSettings, scripts: list[str], duration: int, connections: int) -> dict[str, Any]:
-    """pgbench with one script per query (chosen at random), per-transaction log for p50/p99."""
+def pgbench(
+    url_parts: DbSettings, scripts: list[str], duration: int, connections: int, mode: str = "simple"
+) -> dict[str, Any]:
+    """pgbench with one script per query (chosen at random), per-transaction log for p50/p99.
+
+    ``mode`` "prepared" plans each script once per connection, as the items route's pool does.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         files = []
         for i, body in enumerate(scripts):
@@ -175,6 +189,8 @@ def pgbench(url_parts: DbSettings, scripts: list[str], duration: int, connection
             f"-c{connections}",
             "-j2",
             f"-T{duration}",
+            "-M",
+            mode,
             "-l",
             "--log-prefix",
             f"{tmp}/log",
@@ -261,6 +277,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, the same for both servers")
     args = parser.parse_args()
 
     db = DbSettings(data_dir=PROJECT / ".data" / "bench-pg", port=DB_PORT, name="kosodate_bench")
@@ -281,6 +298,8 @@ def main() -> None:  # noqa: PLR0915 - one linear script
             conn.execute("TRUNCATE shops, shop_changes CASCADE")
         print(f"loading {args.shops} shops ...", flush=True)
         print(f"loaded in {load(url, args.shops):.0f}s", flush=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) shops, programmes")
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KOSODATE_", "TIPG_", "DATABASE_"))}
     ours_env = env | {
@@ -297,7 +316,15 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         "TIPG_DB_MIN_CONN_SIZE": str(args.connections),
         "TIPG_DB_MAX_CONN_SIZE": str(args.connections),
     }
-    common = ["--host", "127.0.0.1", "--workers", "1", "--no-access-log", "--log-level", "warning"]
+    common = [
+        "--host",
+        "127.0.0.1",
+        "--workers",
+        str(args.workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     ours = subprocess.Popen(
         [
             sys.executable,
@@ -311,14 +338,19 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         ],
         env=ours_env,
         cwd=PROJECT,
+        start_new_session=True,  # a service's own session (see SERVER_SESSION)
     )
     tipg = subprocess.Popen(
-        [str(TIPG_VENV / "bin" / "uvicorn"), "tipg.main:app", "--port", str(TIPG_PORT), *common], env=tipg_env
+        [str(TIPG_VENV / "bin" / "uvicorn"), "tipg.main:app", "--port", str(TIPG_PORT), *common],
+        env=tipg_env,
+        start_new_session=True,
     )
     results: dict[str, Any] = {
         "shops": args.shops,
         "duration_s": args.duration,
         "connections": args.connections,
+        "workers": args.workers,
+        "servers_in_own_session": True,
         "bbox_half_deg": HALF,
         "limit": LIMIT,
         "command": " ".join(["python -m bench.api_bench", *sys.argv[1:]]),
@@ -353,15 +385,17 @@ def main() -> None:  # noqa: PLR0915 - one linear script
 
         bbox_sql, radius_sql = [], []
         for lat, lng in CENTRES:
-            q = ItemsQuery(bbox=bbox_of(lat, lng), limit=LIMIT)
-            params = dict(zip(("minx", "miny", "maxx", "maxy"), q.bbox or (), strict=True))
-            bbox_sql.append(literal_sql(url, items_page(q, 10_000), params | {"limit": LIMIT, "offset": 0}))
+            sql, values = items_page_sql(ItemsQuery(bbox=bbox_of(lat, lng), limit=LIMIT), 10_000)
+            with psycopg.connect(url) as conn:
+                bbox_sql.append(psycopg.ClientCursor(conn).mogrify(sql, values))
             sq = ShopQuery(lat=lat, lng=lng, radius_m=RADIUS_M, limit=20)
             radius_sql.append(
                 literal_sql(url, shop_search(sq), {"lat": lat, "lng": lng, "radius_m": RADIUS_M, "limit": 20})
             )
         results["pgbench_bbox"] = pgbench(db, bbox_sql, args.duration, args.connections)
         print("pgbench bbox", results["pgbench_bbox"], flush=True)
+        results["pgbench_bbox_prepared"] = pgbench(db, bbox_sql, args.duration, args.connections, "prepared")
+        print("pgbench bbox, planned once", results["pgbench_bbox_prepared"], flush=True)
         results["pgbench_radius"] = pgbench(db, radius_sql, args.duration, args.connections)
         print("pgbench radius", results["pgbench_radius"], flush=True)
         results["ratio_bbox_ours_vs_tipg"] = round(

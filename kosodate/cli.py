@@ -122,8 +122,25 @@ def _serve(settings: AppSettings) -> None:
 
     from api import create_app  # noqa: PLC0415
 
+    if settings.api.workers > 1:
+        # Worker processes each build the app from the environment (kosodate.asgi), as uvicorn needs
+        # an import string to start more than one.
+        uvicorn.run(
+            "kosodate.asgi:app",
+            factory=True,
+            workers=settings.api.workers,
+            host=settings.api.host,
+            port=settings.api.port,
+            log_level="info",
+            server_header=False,
+        )
+        return
+    from api.app import settle_heap  # noqa: PLC0415
+
+    app = create_app(settings)
+    settle_heap()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.api.host,
         port=settings.api.port,
         log_level="info",
@@ -134,10 +151,17 @@ def _serve(settings: AppSettings) -> None:
 @main.command()
 @click.option("--host", default=None, help="Bind address (default 127.0.0.1)")
 @click.option("--port", default=None, type=int, help="Port (default 8000)")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="Worker processes (default 1, or KOSODATE_API_WORKERS); each has its own rate-limit counters",
+)
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the HTTP API."""
     api = ApiSettings()
-    api = api.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    given = {"host": host, "port": port, "workers": workers}
+    api = api.model_copy(update={k: v for k, v in given.items() if v is not None})
     _serve(AppSettings(db=DbSettings(), api=api))
 
 

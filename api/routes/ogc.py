@@ -22,12 +22,12 @@ from pydantic import StringConstraints
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
-from api.deps import Conn, Settings
+from api.deps import Conn, PlannedConn, Settings
 from api.errors import PROBLEM_RESPONSES
 from api.negotiate import GEOJSON, HTML, JSON, OPENAPI, Format, dumps, html_page, wants
-from search.db import db_errors
+from search.db import db_errors, fetch_one
 from search.errors import InvalidQuery, NotFound
-from search.features import ItemsQuery, extent, item, items_page, items_params
+from search.features import ItemsQuery, extent, item, items_page_sql
 
 
 class OgcRoute(APIRoute):
@@ -304,7 +304,7 @@ def _page_link(request: Request, rel: str, offset: int, title: str) -> dict[str,
 )
 async def get_items(
     request: Request,
-    conn: Conn,
+    conn: PlannedConn,
     settings: Settings,
     collection_id: CollectionId,
     bbox: Annotated[
@@ -344,12 +344,14 @@ async def get_items(
         limit=limit or api.default_items_limit,
         offset=offset,
     )
-    params = items_params(query)
+    sql, params = items_page_sql(query, api.count_cap)
     async with db_errors():
-        row = (await conn.execute(items_page(query, api.count_cap), params)).one()
-    features_json: str = row.features
-    returned: int = row.returned
-    matched: int | None = row.matched if row.matched is not None and row.matched <= api.count_cap else None
+        row = await fetch_one(conn, sql, params)
+    if row is None:  # an aggregate always returns one row
+        raise RuntimeError("the items statement returned no row")
+    features_json: str = row[0]
+    returned: int = row[1]
+    matched: int | None = row[2] if row[2] is not None and row[2] <= api.count_cap else None
     links = _self_links_items(request)
     more = returned == query.limit and (matched is None or query.offset + returned < matched)
     if more:

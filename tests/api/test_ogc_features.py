@@ -152,6 +152,33 @@ async def test_property_filters(client: httpx.AsyncClient) -> None:
     assert fujisawa and fujisawa < kanagawa
 
 
+async def test_pages_are_the_same_whether_the_matches_fit_under_the_count_cap_or_not(
+    client: httpx.AsyncClient, db_settings: DbSettings
+) -> None:
+    # The page is cut from the counted ids when they are all of the matches, and from a second
+    # ordered scan when there are more than the cap: both must give the same pages in the same order.
+    params: dict[str, Any] = {"bbox": FUJISAWA_BBOX, "limit": 3}
+    counted = (await client.get("/collections/shops/items", params=params)).json()
+    assert counted["numberMatched"] > 4
+    async for capped in client_for(app_settings(db_settings, count_cap=2, default_items_limit=3)):
+        for offset in (0, 3):
+            full = (await client.get("/collections/shops/items", params={**params, "offset": offset})).json()
+            over = (await capped.get("/collections/shops/items", params={**params, "offset": offset})).json()
+            assert [f["id"] for f in over["features"]] == [f["id"] for f in full["features"]]
+            assert len(over["features"]) == 3 and "numberMatched" not in over
+            assert "next" in rels(over)
+        filtered = {**params, "category": "discount", "limit": 50}
+        full_ids = [
+            f["id"]
+            for f in (await client.get("/collections/shops/items", params=filtered)).json()["features"]
+        ]
+        over_ids = [
+            f["id"]
+            for f in (await capped.get("/collections/shops/items", params=filtered)).json()["features"]
+        ]
+        assert over_ids == full_ids and len(full_ids) > 2
+
+
 @pytest.mark.parametrize(
     "params",
     [
