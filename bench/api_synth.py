@@ -17,9 +17,8 @@ from pathlib import Path
 
 import psycopg
 
-from bench.synth import code_array
 from geo.text import fold
-from search.keys import name_codes, text_codes
+from search.keys import copy_text, name_codes, text_codes
 
 PROJECT = Path(__file__).resolve().parent.parent
 TOWNS = PROJECT.parent / "shared" / "data" / "gazetteer" / "towns_geolonia.csv"
@@ -98,8 +97,8 @@ def load(url: str, n: int, seed: int = 1) -> float:
                         "2025-04-01",
                         "active",
                         hashlib.md5(str(i).encode(), usedforsecurity=False).hexdigest(),
-                        code_array(name_codes(name, None, None)),
-                        code_array(text_codes(fold(pref + city + address))),
+                        copy_text(name_codes(name, None, None)),
+                        copy_text(text_codes(fold(pref + city + address))),
                     )
                 )
         conn.commit()

@@ -229,7 +229,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         "-m",
         "uvicorn",
         "--factory",
-        "bench.api_bench:ours_app",
+        "kosodate.asgi:app",
         "--host",
         "127.0.0.1",
         "--port",

@@ -32,7 +32,7 @@ import psycopg
 from geo.reading import reading
 from geo.text import fold, normalize_name, search_key
 from search.embedded import EmbeddedCluster
-from search.keys import name_codes, name_romaji_key, text_codes
+from search.keys import copy_text, name_codes, name_romaji_key, text_codes
 from search.migrate import upgrade
 from search.settings import DbSettings
 
@@ -112,15 +112,9 @@ def rows(vocab: Vocabulary, n: int, seed: int, programme_ids: dict[str, int]) ->
             card_required, "{" + programme + "}", rnd.random() < 0.05, rnd.random() < 0.3,
             code, f"SRID=4326;POINT({lng:.6f} {lat:.6f})", "source", rnd.choice(HOURS) or None,
             hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=16).hexdigest(),
-            romaji, code_array(name_codes(search_key(name), search_key(kana), romaji)),
-            code_array(text_codes(fold(pref + city + address))),
+            romaji, copy_text(name_codes(search_key(name), search_key(kana), romaji)),
+            copy_text(text_codes(fold(pref + city + address))),
         )  # fmt: skip
-
-
-def code_array(codes: list[int]) -> str:
-    """Gram codes (search.keys) in COPY's text form: written with the row, as the loader does (the
-    trigger that fills rows written without them computes them in SQL, far slower for a million)."""
-    return "{" + str(codes)[1:-1] + "}"
 
 
 @cache

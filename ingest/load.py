@@ -22,7 +22,7 @@ from geo.reading import reading
 from geo.text import fold, search_key
 from ingest.lifecycle import Standing
 from ingest.models import Rejection, TaggedShop
-from search.keys import name_codes, name_romaji_key, text_codes
+from search.keys import copy_text, name_codes, name_romaji_key, text_codes
 from search.tables import handoffs, rejected_rows
 
 STAGING_COLUMNS = (
@@ -124,15 +124,9 @@ def search_keys(
     kana_key = search_key(kana) or None
     romaji = _romaji_key(name, kana) or None
     return (
-        kana, kana_key, romaji, _array(name_codes(name_key, kana_key, romaji)),
-        _array(text_codes(fold((prefecture or "") + (municipality or "") + address))),
+        kana, kana_key, romaji, copy_text(name_codes(name_key, kana_key, romaji)),
+        copy_text(text_codes(fold((prefecture or "") + (municipality or "") + address))),
     )  # fmt: skip
-
-
-def _array(codes: list[int]) -> str:
-    """An integer array in COPY's text form (psycopg's list dumper checks every element's type:
-    measured the largest Python cost of a load)."""
-    return "{" + str(codes)[1:-1] + "}"  # "[1, 2]": array input allows the spaces
 
 
 def _storable(text: str | None) -> str | None:
