@@ -15,7 +15,7 @@ from api.ratelimit import RateLimit
 from api.routes import changes, exports, handoffs, health, ogc, operator, ready, shops, tiles, web
 from api.routes import taxonomy as taxonomy_routes
 from api.settings import AppSettings
-from search.db import async_engine
+from search.db import ReadPool, async_engine
 
 
 def create_app(settings: AppSettings) -> FastAPI:
@@ -26,15 +26,14 @@ def create_app(settings: AppSettings) -> FastAPI:
         base = async_engine(settings.public_db(), read_only=True, pre_ping=False)
         engine = base.execution_options(isolation_level="AUTOCOMMIT")
         app.state.engine = engine
-        # The OGC items page has its own pool whose statements are planned once (generic plans);
-        # everything else keeps per-call plans (search plans depend on the values).
-        planned = async_engine(settings.public_db(), read_only=True, pre_ping=False, generic_plans=True)
-        app.state.planned_engine = planned.execution_options(isolation_level="AUTOCOMMIT")
+        # The OGC items page has its own plain psycopg pool whose statements are planned once (generic
+        # plans); everything else keeps per-call plans (search plans depend on the values).
+        app.state.items_pool = ReadPool(settings.public_db())
         try:
             yield
         finally:
             await base.dispose()
-            await planned.dispose()
+            await app.state.items_pool.close()
 
     app = FastAPI(
         title="kosodate",

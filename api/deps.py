@@ -23,12 +23,6 @@ async def get_conn(request: Request) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
-async def get_planned_conn(request: Request) -> AsyncIterator[AsyncConnection]:
-    engine: AsyncEngine = request.app.state.planned_engine
-    async with db_errors(), engine.connect() as conn:
-        yield conn
-
-
 Settings = Annotated[AppSettings, Depends(get_settings)]
 # "function" scope: the connection goes back to the pool when the route returns, before the response is
 # sent. With the default ("request") it stayed checked out until the client had the bytes, so the next
@@ -36,6 +30,3 @@ Settings = Annotated[AppSettings, Depends(get_settings)]
 # a fresh backend per request, measured at about half the bbox page's database time (bench/api_bench.py).
 # Streaming routes (exports) open their own connection inside the stream, not this one.
 Conn = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
-# A connection whose statements are prepared and planned once (generic plans), for fixed-shape reads
-# whose plan does not depend on the values: the OGC items page (search/features.items_page).
-PlannedConn = Annotated[AsyncConnection, Depends(get_planned_conn, scope="function")]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any
 
 import psycopg.errors
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from search.errors import DatabaseUnavailable, QueryTimeout
 from search.queries import FUZZY_SIMILARITY
@@ -42,18 +44,8 @@ def sync_engine(settings: DbSettings) -> Engine:
     return create_engine(settings.sqlalchemy_url(), pool_pre_ping=True, connect_args=_connect_args(settings))
 
 
-def async_engine(
-    settings: DbSettings, *, read_only: bool = False, pre_ping: bool = True, generic_plans: bool = False
-) -> AsyncEngine:
+def async_engine(settings: DbSettings, *, read_only: bool = False, pre_ping: bool = True) -> AsyncEngine:
     args = _connect_args(settings)
-    if generic_plans:
-        # For fixed-shape statements whose plan does not depend on the values (the OGC items page:
-        # its CTE fixes the access path; custom planning chose the same plan for small and large
-        # boxes). psycopg prepares every statement on first use and PostgreSQL plans it once per
-        # connection: planning was about a third of the page's database time (pgbench -M prepared
-        # 1,054-1,085 tps against 717-732 re-planned). The later -c wins over the session default.
-        args["options"] = f"{args['options']} -c plan_cache_mode=force_generic_plan"
-        args["prepare_threshold"] = 0
     if read_only:
         # Every transaction on these connections is read-only, whatever role the URL names: a second
         # guard next to the read-only role (and what a streaming replica would enforce anyway).
@@ -97,25 +89,6 @@ async def db_errors() -> AsyncIterator[None]:
         raise domain from exc
 
 
-async def fetch_one(conn: AsyncConnection, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    """Run precompiled SQL on the pooled connection's psycopg connection and return its first row.
-
-    For the hot read paths: it skips SQLAlchemy's per-call statement handling, greenlet hop and result
-    wrapping. Driver errors become the same domain errors as in ``db_errors``; a connection that failed
-    is invalidated, so the pool replaces it instead of handing it out again.
-    """
-    raw = await conn.get_raw_connection()
-    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
-    try:
-        cursor = await driver.execute(sql, params)
-        return await cursor.fetchone()
-    except psycopg.errors.QueryCanceled as exc:
-        raise QueryTimeout("the query took too long; narrow it (smaller area, fewer results)") from exc
-    except psycopg.OperationalError as exc:
-        await conn.invalidate(exc)
-        raise DatabaseUnavailable("the database is not reachable at the moment; try again shortly") from exc
-
-
 @contextmanager
 def db_errors_sync() -> Iterator[None]:
     try:
@@ -125,3 +98,83 @@ def db_errors_sync() -> Iterator[None]:
         if domain is None:
             raise
         raise domain from exc
+
+
+class ReadPool:
+    """Plain psycopg connections for the hottest fixed-shape public read (the OGC items page).
+
+    Statements are prepared on first use and planned once per connection (generic plans, see
+    ``async_engine``); connections are read-only and in autocommit. Compared with an SQLAlchemy pool
+    checkout, a checkout here is a list pop and a semaphore: the checkout, reset and greenlet hops were
+    a quarter of the page's server CPU (bench/results/api_bench.md). It fails fast like the engines: with
+    the database down, opening a connection fails at once (503) rather than waiting for a background
+    reconnect, and a connection that failed is closed instead of going back to the pool.
+    """
+
+    def __init__(self, settings: DbSettings, *, timeout_s: float = 5.0) -> None:
+        # Generic plans: the items page's plan does not depend on the values (its CTE fixes the access
+        # path; custom planning chose the same plan for small and large boxes), and planning was about a
+        # third of its database time (pgbench -M prepared 1,054-1,085 tps against 717-732 re-planned).
+        args = _connect_args(settings)
+        args["options"] = (
+            f"{args['options']} -c plan_cache_mode=force_generic_plan -c default_transaction_read_only=on"
+        )
+        self._conninfo = settings.libpq_url()
+        self._kwargs: dict[str, Any] = {**args, "prepare_threshold": 0, "autocommit": True}
+        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._slots = asyncio.Semaphore(settings.pool_size * 2)  # as the engines: pool_size + overflow
+        self._keep = settings.pool_size
+        self._timeout_s = timeout_s
+        self._closing: set[asyncio.Task[None]] = set()
+
+    async def fetch_one(self, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """Run precompiled SQL (named ``%(x)s`` placeholders) and return its first row."""
+        if self._slots.locked():
+            try:
+                await asyncio.wait_for(self._slots.acquire(), self._timeout_s)
+            except TimeoutError:
+                raise DatabaseUnavailable("the database is busy at the moment; try again shortly") from None
+        else:
+            await self._slots.acquire()
+        conn = None
+        try:
+            conn = self._idle.pop() if self._idle else await self._connect()
+            cursor = await conn.execute(sql, params)
+            return await cursor.fetchone()
+        except psycopg.errors.QueryCanceled as exc:
+            raise QueryTimeout("the query took too long; narrow it (smaller area, fewer results)") from exc
+        except (psycopg.OperationalError, OSError) as exc:
+            raise DatabaseUnavailable(
+                "the database is not reachable at the moment; try again shortly"
+            ) from exc
+        finally:
+            if conn is not None:
+                self._release(conn)
+            self._slots.release()
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        return await psycopg.AsyncConnection.connect(self._conninfo, **self._kwargs)
+
+    def _release(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        # Back to the pool only when idle and healthy: a failed, cancelled (still ACTIVE) or closed
+        # connection is closed instead, and the next checkout opens a fresh one.
+        if (
+            conn.closed
+            or conn.info.transaction_status != TransactionStatus.IDLE
+            or len(self._idle) >= self._keep
+        ):
+            task = asyncio.get_running_loop().create_task(self._close(conn))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        else:
+            self._idle.append(conn)
+
+    @staticmethod
+    async def _close(conn: psycopg.AsyncConnection[Any]) -> None:
+        with suppress(Exception):  # closing a broken connection may fail; it is gone either way
+            await conn.close()
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await self._close(conn)

@@ -47,6 +47,10 @@ class DbSettings(BaseSettings):
             return f"postgresql+psycopg://{rest}"
         raise ValueError(f"unsupported database URL scheme {scheme!r}")
 
+    def libpq_url(self) -> str:
+        """The URL as libpq (psycopg without SQLAlchemy) takes it."""
+        return self.sqlalchemy_url().replace("postgresql+psycopg://", "postgresql://", 1)
+
     def display_url(self) -> str:
         """The URL without a password, for printing and logs."""
         url = self.sqlalchemy_url().replace("postgresql+psycopg://", "postgresql://")

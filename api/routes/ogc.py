@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,10 +23,11 @@ from pydantic import StringConstraints
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
-from api.deps import Conn, PlannedConn, Settings
+from api.deps import Conn
 from api.errors import PROBLEM_RESPONSES
 from api.negotiate import GEOJSON, HTML, JSON, OPENAPI, Format, dumps, html_page, wants
-from search.db import db_errors, fetch_one
+from api.params import QueryParam, openapi_parameters, read_params
+from search.db import db_errors
 from search.errors import InvalidQuery, NotFound
 from search.features import ItemsQuery, extent, item, items_page_sql
 
@@ -35,7 +37,10 @@ class OgcRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        allowed = {p.alias for p in self.dependant.query_params}
+        extra = (self.openapi_extra or {}).get("parameters", [])
+        allowed = {p.alias for p in self.dependant.query_params} | {
+            p["name"] for p in extra if p["in"] == "query"
+        }
         check_unknown = self.path != "/"  # the root is shared with the family page
 
         async def handle(request: Request) -> Response:
@@ -66,7 +71,6 @@ CONFORMANCE = [
 ]
 _EXTENT_TTL_S = 60.0
 
-AmenityStr = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
 FParam = Annotated[Format | None, Query(description="Response format (overrides Accept)")]
 
 
@@ -233,6 +237,7 @@ def _check_collection(collection_id: str) -> None:
         raise NotFound(f"no collection named {collection_id!r}; the only one is {COLLECTION!r}")
 
 
+AmenityStr = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
 CollectionId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="Collection id")]
 
 
@@ -291,9 +296,33 @@ def parse_bbox(raw: str | None, max_area: float) -> tuple[float, float, float, f
     return minx, miny, maxx, maxy
 
 
-def _page_link(request: Request, rel: str, offset: int, title: str) -> dict[str, str]:
-    url = request.url.include_query_params(offset=offset, f="json")
-    return {"href": str(url), "rel": rel, "type": GEOJSON, "title": title}
+_BBOX_NUMBER = r"[-+0-9.eE]+"
+ITEMS_PARAMS = (
+    QueryParam(
+        "bbox",
+        "minLon,minLat,maxLon,maxLat (CRS84)",
+        pattern=rf"^{_BBOX_NUMBER}(,{_BBOX_NUMBER}){{3}}(,{_BBOX_NUMBER},{_BBOX_NUMBER})?$",
+        max_length=200,
+    ),
+    QueryParam(
+        "limit",
+        "Items per page; above the server's maximum, the maximum is used",
+        kind="integer",
+        minimum=1,
+    ),
+    QueryParam("offset", "Items to skip (from the next/prev links)", kind="integer", minimum=0),
+    QueryParam(
+        "category",
+        "Perk categories (all must match)",
+        enum=tuple(c.value for c in CategoryParam),
+        many=True,
+        max_items=3,
+    ),
+    QueryParam("amenity", "Amenities (all must match)", pattern=r"^[a-z_]{1,40}$", many=True, max_items=10),
+    QueryParam("programme", "Programme id", pattern=r"^[a-z][a-z0-9_-]{0,39}$"),
+    QueryParam("municipality", "5-digit code", pattern=r"^[0-9]{5}$"),
+    QueryParam("f", "Response format (overrides Accept)", enum=tuple(f.value for f in Format)),
+)
 
 
 @router.get(
@@ -301,68 +330,44 @@ def _page_link(request: Request, rel: str, offset: int, title: str) -> dict[str,
     summary="Shops as GeoJSON features: bbox, property filters, paging",
     responses=_content(GEOJSON, HTML),
     response_class=Response,
+    openapi_extra=openapi_parameters(ITEMS_PARAMS),
 )
-async def get_items(
-    request: Request,
-    conn: PlannedConn,
-    settings: Settings,
-    collection_id: CollectionId,
-    bbox: Annotated[
-        str | None,
-        Query(
-            description="minLon,minLat,maxLon,maxLat (CRS84)",
-            pattern=r"^[-+0-9.eE]+(,[-+0-9.eE]+){3}(,[-+0-9.eE]+,[-+0-9.eE]+)?$",
-            max_length=200,
-        ),
-    ] = None,
-    limit: Annotated[
-        int | None, Query(ge=1, description="Items per page; above the server's maximum, the maximum is used")
-    ] = None,
-    offset: Annotated[int, Query(ge=0, description="Items to skip (from the next/prev links)")] = 0,
-    category: Annotated[
-        list[CategoryParam] | None, Query(description="Perk categories (all must match)")
-    ] = None,
-    amenity: Annotated[list[AmenityStr] | None, Query(description="Amenities (all must match)")] = None,
-    programme: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{0,39}$")] = None,
-    municipality: Annotated[str | None, Query(pattern=r"^[0-9]{5}$", description="5-digit code")] = None,
-    f: FParam = None,
-) -> Response:
+async def get_items(request: Request, collection_id: CollectionId) -> Response:
+    # The busiest public route reads its query itself (api/params.py): same checks, same document.
     _check_collection(collection_id)
-    api = settings.api
-    if limit is not None:
-        limit = min(limit, api.max_items_limit)
+    api = request.app.state.settings.api
+    pairs = request.query_params.multi_items()
+    got = read_params(ITEMS_PARAMS, pairs)
+    limit: int = (
+        min(got["limit"], api.max_items_limit) if got["limit"] is not None else api.default_items_limit
+    )
+    offset: int = got["offset"] or 0
     if offset > api.max_offset:
         raise InvalidQuery(f"offset must be at most {api.max_offset}; use the exports for everything")
-    if len(amenity or ()) > 10 or len(category or ()) > 3:  # noqa: PLR2004
-        raise InvalidQuery("too many filter values")
     query = ItemsQuery(
-        bbox=parse_bbox(bbox, api.max_bbox_area_deg2),
-        categories=tuple(sorted({c.value for c in category or ()})),
-        amenities=tuple(sorted(set(amenity or ()))),
-        programme=programme,
-        municipality=municipality,
-        limit=limit or api.default_items_limit,
+        bbox=parse_bbox(got["bbox"], api.max_bbox_area_deg2),
+        categories=tuple(sorted(set(got["category"] or ()))),
+        amenities=tuple(sorted(set(got["amenity"] or ()))),
+        programme=got["programme"],
+        municipality=got["municipality"],
+        limit=limit,
         offset=offset,
     )
     sql, params = items_page_sql(query, api.count_cap)
-    async with db_errors():
-        row = await fetch_one(conn, sql, params)
+    row = await request.app.state.items_pool.fetch_one(sql, params)
     if row is None:  # an aggregate always returns one row
         raise RuntimeError("the items statement returned no row")
     features_json: str = row[0]
     returned: int = row[1]
     matched: int | None = row[2] if row[2] is not None and row[2] <= api.count_cap else None
-    links = _self_links_items(request)
     more = returned == query.limit and (matched is None or query.offset + returned < matched)
-    if more:
-        links.append(_page_link(request, "next", query.offset + returned, "Next page"))
-    if query.offset > 0:
-        links.append(_page_link(request, "prev", max(0, query.offset - query.limit), "Previous page"))
+    links = _items_links(request, pairs, query, returned if more else None)
     stamp = datetime.now().astimezone().isoformat(timespec="seconds")
     head = {"type": "FeatureCollection", "timeStamp": stamp, "numberReturned": returned, "links": links}
     if matched is not None:
         head["numberMatched"] = matched
-    if wants(request, f) is Format.html:
+    f = got["f"]
+    if wants(request, Format(f) if f else None) is Format.html:
         import json  # noqa: PLC0415 - the HTML view is the rare path
 
         return html_page("Shops", {**head, "features": json.loads(f"[{features_json}]")})
@@ -370,27 +375,49 @@ async def get_items(
     return Response(body, media_type=GEOJSON)
 
 
-def _self_links_items(request: Request) -> list[dict[str, str]]:
-    return [
+def _items_links(
+    request: Request, pairs: list[tuple[str, str]], query: ItemsQuery, next_after: int | None
+) -> list[dict[str, str]]:
+    """self, alternate, collection, and next/prev: this page's own query with ``f`` (and ``offset``) set."""
+    page = str(request.url).partition("?")[0]
+    kept = [(k, v) for k, v in pairs if k != "f"]
+    unpaged = [(k, v) for k, v in kept if k != "offset"]
+    links = [
         {
-            "href": str(request.url.include_query_params(f="json")),
+            "href": f"{page}?{urlencode([*kept, ('f', 'json')])}",
             "rel": "self",
             "type": GEOJSON,
             "title": "This page",
         },
         {
-            "href": str(request.url.include_query_params(f="html")),
+            "href": f"{page}?{urlencode([*kept, ('f', 'html')])}",
             "rel": "alternate",
             "type": HTML,
             "title": "This page (HTML)",
         },
-        {
-            "href": f"{_base(request)}/collections/{COLLECTION}",
-            "rel": "collection",
-            "type": JSON,
-            "title": "Shops",
-        },
+        {"href": page.removesuffix("/items"), "rel": "collection", "type": JSON, "title": "Shops"},
     ]
+    if next_after is not None:
+        offset = query.offset + next_after
+        links.append(
+            {
+                "href": f"{page}?{urlencode([*unpaged, ('offset', str(offset)), ('f', 'json')])}",
+                "rel": "next",
+                "type": GEOJSON,
+                "title": "Next page",
+            }
+        )
+    if query.offset > 0:
+        offset = max(0, query.offset - query.limit)
+        links.append(
+            {
+                "href": f"{page}?{urlencode([*unpaged, ('offset', str(offset)), ('f', 'json')])}",
+                "rel": "prev",
+                "type": GEOJSON,
+                "title": "Previous page",
+            }
+        )
+    return links
 
 
 @router.get(

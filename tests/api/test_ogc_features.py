@@ -123,6 +123,22 @@ async def test_limit_and_next_prev_links_walk_every_item_once(client: httpx.Asyn
     assert seen == all_ids
 
 
+async def test_next_link_keeps_every_filter_and_moves_only_the_offset(client: httpx.AsyncClient) -> None:
+    query = [("programme", "kanagawa"), ("category", "discount"), ("category", "discount"), ("limit", "2")]
+    body = (await client.get("/collections/shops/items", params=query)).json()
+    links = rels(body)
+    assert links["self"][0]["href"].startswith("http://test/collections/shops/items?")
+    assert links["collection"][0]["href"] == "http://test/collections/shops"
+    nxt = httpx.URL(links["next"][0]["href"])
+    assert sorted(nxt.params.multi_items()) == sorted([*query, ("offset", "2"), ("f", "json")])
+    second = (await client.get(str(nxt))).json()
+    prev = httpx.URL(rels(second)["prev"][0]["href"])
+    assert sorted(prev.params.multi_items()) == sorted([*query, ("offset", "0"), ("f", "json")])
+    alternate = httpx.URL(rels(second)["alternate"][0]["href"])
+    assert alternate.params["f"] == "html" and alternate.params["offset"] == "2"
+    assert {f["id"] for f in body["features"]}.isdisjoint(f["id"] for f in second["features"])
+
+
 async def test_limit_above_the_maximum_returns_the_maximum(
     client: httpx.AsyncClient, db_settings: DbSettings
 ) -> None:
@@ -193,6 +209,14 @@ async def test_pages_are_the_same_whether_the_matches_fit_under_the_count_cap_or
         {"category": "cheap"},
         {"municipality": "abc"},
         {"offset": -1},
+        {"limit": "1.5"},
+        {"limit": "1_0"},
+        {"limit": "٣"},  # a digit, but not an ASCII one
+        {"offset": "9" * 30},
+        {"municipality": "14205\n"},
+        {"amenity": ["nursing_room"] * 11},
+        {"category": ["discount"] * 4},
+        {"f": "xml"},
     ],
 )
 async def test_bad_item_queries_are_problem_json(client: httpx.AsyncClient, params: dict[str, Any]) -> None:

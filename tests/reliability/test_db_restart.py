@@ -25,6 +25,7 @@ from tests.conftest import SAMPLE, free_port
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.db, pytest.mark.fault]
 NEAR = "/v1/shops?lat=35.3387&lng=139.4871&radius_m=3000"
+ITEMS = "/collections/shops/items?bbox=139.45,35.30,139.52,35.36"  # its own pool (search.db.ReadPool)
 
 
 @pytest.fixture
@@ -59,9 +60,11 @@ async def test_restart_gives_503_then_recovers(own_cluster: tuple[EmbeddedCluste
         async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=30) as client:
             ok = await client.get(NEAR)
             assert ok.status_code == 200 and len(ok.json()["hits"]) == 6
+            items = await client.get(ITEMS)
+            assert items.status_code == 200 and items.json()["numberReturned"] == 6
 
             cluster.stop()
-            for path in (NEAR, "/healthz", "/v1/shops/1"):
+            for path in (NEAR, ITEMS, ITEMS, "/healthz", "/v1/shops/1"):
                 started = time.monotonic()
                 down = await client.get(path)
                 elapsed = time.monotonic() - started
@@ -81,3 +84,6 @@ async def test_restart_gives_503_then_recovers(own_cluster: tuple[EmbeddedCluste
             assert status == 200, "the API did not recover after the database came back"
             again = await client.get(NEAR)
             assert again.status_code == 200 and len(again.json()["hits"]) == 6
+            for _ in range(3):  # every pooled connection that died was dropped, not handed out again
+                items = await client.get(ITEMS)
+                assert items.status_code == 200 and items.json()["numberReturned"] == 6
