@@ -61,10 +61,11 @@ def create_app(settings: AppSettings) -> FastAPI:
             expose_headers=["ETag", "Last-Modified", "Link", "X-Request-ID"],
         )
     app.add_middleware(RequestContext, cache_max_age_s=settings.api.cache_max_age_s)
+    # The busiest route first: a request is matched against the routers in this order.
+    app.include_router(ogc.router)  # JSON (and ?f=html) at `/`; a browser's plain `/` falls through to web
     app.include_router(health.router)
     app.include_router(shops.router)
     app.include_router(taxonomy_routes.router)
-    app.include_router(ogc.router)  # JSON (and ?f=html) at `/`; a browser's plain `/` falls through to web
     app.include_router(tiles.router)
     app.include_router(exports.router)
     app.include_router(changes.router)

@@ -380,42 +380,24 @@ def _items_links(
 ) -> list[dict[str, str]]:
     """self, alternate, collection, and next/prev: this page's own query with ``f`` (and ``offset``) set."""
     page = str(request.url).partition("?")[0]
-    kept = [(k, v) for k, v in pairs if k != "f"]
-    unpaged = [(k, v) for k, v in kept if k != "offset"]
+    kept = urlencode([(k, v) for k, v in pairs if k != "f"])
+    here = f"{page}?{kept}&f=" if kept else f"{page}?f="
     links = [
-        {
-            "href": f"{page}?{urlencode([*kept, ('f', 'json')])}",
-            "rel": "self",
-            "type": GEOJSON,
-            "title": "This page",
-        },
-        {
-            "href": f"{page}?{urlencode([*kept, ('f', 'html')])}",
-            "rel": "alternate",
-            "type": HTML,
-            "title": "This page (HTML)",
-        },
+        {"href": f"{here}json", "rel": "self", "type": GEOJSON, "title": "This page"},
+        {"href": f"{here}html", "rel": "alternate", "type": HTML, "title": "This page (HTML)"},
         {"href": page.removesuffix("/items"), "rel": "collection", "type": JSON, "title": "Shops"},
     ]
+    if next_after is None and query.offset == 0:
+        return links
+    unpaged = urlencode([(k, v) for k, v in pairs if k not in ("f", "offset")])
+    paged = f"{page}?{unpaged}&offset=" if unpaged else f"{page}?offset="
     if next_after is not None:
-        offset = query.offset + next_after
-        links.append(
-            {
-                "href": f"{page}?{urlencode([*unpaged, ('offset', str(offset)), ('f', 'json')])}",
-                "rel": "next",
-                "type": GEOJSON,
-                "title": "Next page",
-            }
-        )
+        after = query.offset + next_after
+        links.append({"href": f"{paged}{after}&f=json", "rel": "next", "type": GEOJSON, "title": "Next page"})
     if query.offset > 0:
-        offset = max(0, query.offset - query.limit)
+        before = max(0, query.offset - query.limit)
         links.append(
-            {
-                "href": f"{page}?{urlencode([*unpaged, ('offset', str(offset)), ('f', 'json')])}",
-                "rel": "prev",
-                "type": GEOJSON,
-                "title": "Previous page",
-            }
+            {"href": f"{paged}{before}&f=json", "rel": "prev", "type": GEOJSON, "title": "Previous page"}
         )
     return links
 
