@@ -1,7 +1,7 @@
 """Pure builders for the public read side: OGC API Features items, the change feed, hand-offs, reports.
 
 Each builder returns a statement; the API (async) or the CLI (sync) runs it. GeoJSON is built by
-PostgreSQL (``json_build_object`` + ``ST_AsGeoJSON``) so the hot path does no per-row work in Python.
+PostgreSQL (``row_to_json`` + ``ST_AsGeoJSON``, as text) so the hot path does no per-row work in Python.
 """
 
 from __future__ import annotations
@@ -10,8 +10,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, cast, func, literal, select, union_all
-from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.types import Text
 
@@ -93,56 +104,60 @@ def _base() -> Any:
     return shops.join(programmes, programmes.c.id == shops.c.programme_id)
 
 
-def feature_properties() -> ColumnElement[Any]:
-    return func.json_build_object(
-        "name",
-        shops.c.name,
-        "name_kana",
-        shops.c.name_kana,
-        "address",
-        shops.c.address,
-        "building",
-        shops.c.building,
-        "phone",
-        shops.c.phone,
-        "url",
-        shops.c.url,
-        "perk_text",
-        shops.c.perk_text,
-        "categories",
-        shops.c.categories,
-        "amenities",
-        shops.c.amenities,
-        "card_required",
-        shops.c.card_required,
-        "cards",
-        shops.c.cards,
-        "programme",
-        programmes.c.code,
-        "municipality_code",
-        shops.c.municipality_code,
-        "lg_code",
-        shops.c.lg_code,
-        "precision",
-        shops.c.geocode_precision,
-        "geocode_source",
-        shops.c.geocode_source,
-        "registered_on",
-        shops.c.registered_on,
-        "expires_on",
-        shops.c.expires_on,
-        "updated_at",
-        shops.c.updated_at,
+# The properties of a feature, in order: (key, column).
+PROPERTIES = (
+    ("name", shops.c.name),
+    ("name_kana", shops.c.name_kana),
+    ("address", shops.c.address),
+    ("building", shops.c.building),
+    ("phone", shops.c.phone),
+    ("url", shops.c.url),
+    ("perk_text", shops.c.perk_text),
+    ("categories", shops.c.categories),
+    ("amenities", shops.c.amenities),
+    ("card_required", shops.c.card_required),
+    ("cards", shops.c.cards),
+    ("programme", programmes.c.code),
+    ("municipality_code", shops.c.municipality_code),
+    ("lg_code", shops.c.lg_code),
+    ("precision", shops.c.geocode_precision),
+    ("geocode_source", shops.c.geocode_source),
+    ("registered_on", shops.c.registered_on),
+    ("expires_on", shops.c.expires_on),
+    ("updated_at", shops.c.updated_at),
+)
+
+
+def _sql_text(value: str) -> ColumnElement[str]:
+    """A constant string written into the statement (not a bound parameter)."""
+    return literal_column("'" + value.replace("'", "''") + "'", Text)
+
+
+def feature_properties() -> ColumnElement[str]:
+    """The properties object as compact JSON text, of the ``shops`` and ``programmes`` row in the FROM.
+
+    ``row_to_json`` over a one-row subquery of named columns: a quarter to a third cheaper per feature than
+    ``json_build_object`` (which looks up every argument's type on each call), and compact (no spaces), so a
+    100-feature page is about a tenth smaller (bench/results/api_bench.md, run 21).
+    """
+    columns = ", ".join(f"{column.table.name}.{column.name} AS {key}" for key, column in PROPERTIES)
+    # Names from our own Table objects only: nothing from a request reaches this text.
+    return literal_column(f"(SELECT row_to_json(p) FROM (SELECT {columns}) AS p)", Text)  # noqa: S608
+
+
+def feature() -> ColumnElement[str]:
+    """One GeoJSON Feature as JSON text (RFC 7946: lon/lat, at most 7 decimals; null geometry if unplaced)."""
+    geometry_json = func.coalesce(
+        func.ST_AsGeoJSON(geometry(), literal_column(str(GEOJSON_DECIMALS))), _sql_text("null"), type_=Text
     )
-
-
-def _geometry_json() -> ColumnElement[Any]:
-    return func.ST_AsGeoJSON(geometry(), GEOJSON_DECIMALS).cast(JSON)
-
-
-def feature() -> ColumnElement[Any]:
-    return func.json_build_object(
-        "type", "Feature", "id", shops.c.id, "geometry", _geometry_json(), "properties", feature_properties()
+    return (
+        _sql_text('{"type":"Feature","id":')
+        + cast(shops.c.id, Text)
+        + _sql_text(',"geometry":')
+        + geometry_json
+        + _sql_text(',"properties":')
+        + feature_properties()
+        + _sql_text("}")
     )
 
 
