@@ -12,7 +12,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from search.errors import DatabaseUnavailable, QueryTimeout
 from search.queries import FUZZY_SIMILARITY
@@ -87,6 +87,30 @@ async def db_errors() -> AsyncIterator[None]:
         if domain is None:
             raise
         raise domain from exc
+
+
+async def driver_rows(
+    conn: AsyncConnection, sql: str, params: Mapping[str, Any]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run precompiled SQL on the pooled connection's psycopg connection: column names and rows.
+
+    For hot reads whose SQL is compiled once (search.compiled): it skips SQLAlchemy's per-call statement
+    handling, greenlet hop and result wrapping. Driver errors become the same domain errors as in
+    ``db_errors``; a connection that failed is invalidated, so the pool does not hand it out again.
+    """
+    raw = await conn.get_raw_connection()
+    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+    try:
+        cursor = await driver.execute(sql, params)
+        names = [column.name for column in cursor.description or ()]
+        return names, await cursor.fetchall()
+    except psycopg.errors.QueryCanceled as exc:
+        raise QueryTimeout(
+            "the query took too long; narrow it (smaller radius or area, fewer results)"
+        ) from exc
+    except psycopg.OperationalError as exc:
+        await conn.invalidate(exc)
+        raise DatabaseUnavailable("the database is not reachable at the moment; try again shortly") from exc
 
 
 @contextmanager

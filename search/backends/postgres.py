@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from search.compiled import count_sql, hits_sql, keyword_free
 from search.contract import Backend, SearchRequest, SearchResult
+from search.db import driver_rows
 from search.errors import NotFound
 from search.queries import (
     FUZZY_BELOW,
@@ -21,20 +24,30 @@ from search.queries import (
 )
 
 
-async def _count_and_facets(
-    conn: AsyncConnection, request: SearchRequest, cap: int, *, fuzzy: bool
-) -> tuple[int, bool, dict[str, dict[str, int]]]:
-    wanted = tuple(f.value for f in request.facets)
-    stmt = count_and_facets(request, wanted, cap, fuzzy=fuzzy)
-    facets: dict[str, dict[str, int]] = {f: {} for f in wanted}
+def _tally(request: SearchRequest, rows: Iterable[Any]) -> tuple[int, dict[str, dict[str, int]]]:
+    """The count-and-facets rows ``(facet, value, n)`` as the total and each facet's counts."""
+    facets: dict[str, dict[str, int]] = {f.value: {} for f in request.facets}
     total = 0
-    for facet, value, n in await conn.execute(stmt, search_params(request)):
+    for facet, value, n in rows:
         if facet == "":
             total = int(n)
         else:
             facets[facet][str(value)] = int(n)
     for name, counts in facets.items():
         facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return total, facets
+
+
+async def _count_and_facets(
+    conn: AsyncConnection, request: SearchRequest, cap: int, *, fuzzy: bool
+) -> tuple[int, bool, dict[str, dict[str, int]]]:
+    if keyword_free(request) and not fuzzy:
+        sql, params = count_sql(request, cap)
+        total, facets = _tally(request, (await driver_rows(conn, sql, params))[1])
+    else:
+        wanted = tuple(f.value for f in request.facets)
+        stmt = count_and_facets(request, wanted, cap, fuzzy=fuzzy)
+        total, facets = _tally(request, await conn.execute(stmt, search_params(request)))
     if total <= cap:
         return total, True, facets
     # More than the cap: say so, and give the planner's estimate rather than counting on.
@@ -50,6 +63,14 @@ async def _count_and_facets(
 async def search(conn: AsyncConnection, request: SearchRequest, *, count_cap: int = 10_000) -> SearchResult:
     """Exact words first; when they find fewer than ``FUZZY_BELOW`` shops and a word has 4+
     characters, the whole search (every page of it) allows one typo per word."""
+    if keyword_free(request):  # compiled once per shape, run on the driver (search.compiled)
+        sql, params = hits_sql(request)
+        names, rows = await driver_rows(conn, sql, params)
+        hits = [dict(zip(names, row, strict=True)) for row in rows]
+        total, is_exact, facets = await _count_and_facets(conn, request, count_cap, fuzzy=False)
+        return SearchResult(
+            hits=hits, total=total, total_exact=is_exact, facets=facets, backend=Backend.POSTGRES
+        )
     fuzzy = False
     if has_fuzzy_words(request):
         exact = await conn.execute(few_matches(request, FUZZY_BELOW), search_params(request))
