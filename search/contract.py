@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import time
 from enum import StrEnum
 from typing import Any
@@ -106,7 +106,9 @@ class SearchRequest:
 
     def fingerprint(self) -> str:
         """What a cursor is bound to: the request without its page position."""
-        data = asdict(replace(self, offset=0, limit=1))
+        # The fields as asdict() gives them, without its deep copies (runs on every page with a next one).
+        data: dict[str, Any] = {name: getattr(self, name) for name in _REQUEST_FIELDS}
+        data |= {"offset": 0, "limit": 1, "bbox": asdict(self.bbox) if self.bbox is not None else None}
         raw = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
@@ -131,6 +133,9 @@ class SearchRequest:
         if not 0 <= offset <= max_offset:
             raise InvalidQuery(f"cannot page beyond {max_offset} results; narrow the search")
         return replace(self, offset=offset)
+
+
+_REQUEST_FIELDS = tuple(f.name for f in fields(SearchRequest))
 
 
 @dataclass(slots=True)

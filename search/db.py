@@ -90,9 +90,10 @@ async def db_errors() -> AsyncIterator[None]:
 
 
 async def driver_rows(
-    conn: AsyncConnection, sql: str, params: Mapping[str, Any]
-) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run precompiled SQL on the pooled connection's psycopg connection: column names and rows.
+    conn: AsyncConnection, *statements: tuple[str, Mapping[str, Any]]
+) -> list[tuple[list[str], list[tuple[Any, ...]]]]:
+    """Run precompiled SQL on the pooled connection's psycopg connection: each statement's column names
+    and rows. Several statements go out together (psycopg's pipeline: one round trip, not one each).
 
     For hot reads whose SQL is compiled once (search.compiled): it skips SQLAlchemy's per-call statement
     handling, greenlet hop and result wrapping. Driver errors become the same domain errors as in
@@ -101,9 +102,12 @@ async def driver_rows(
     raw = await conn.get_raw_connection()
     driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
     try:
-        cursor = await driver.execute(sql, params)
-        names = [column.name for column in cursor.description or ()]
-        return names, await cursor.fetchall()
+        if len(statements) == 1:
+            cursors = [await driver.execute(*statements[0])]
+        else:
+            async with driver.pipeline():
+                cursors = [await driver.cursor().execute(sql, params) for sql, params in statements]
+        return [([c.name for c in cur.description or ()], await cur.fetchall()) for cur in cursors]
     except psycopg.errors.QueryCanceled as exc:
         raise QueryTimeout(
             "the query took too long; narrow it (smaller radius or area, fewer results)"

@@ -41,13 +41,15 @@ def _tally(request: SearchRequest, rows: Iterable[Any]) -> tuple[int, dict[str, 
 async def _count_and_facets(
     conn: AsyncConnection, request: SearchRequest, cap: int, *, fuzzy: bool
 ) -> tuple[int, bool, dict[str, dict[str, int]]]:
-    if keyword_free(request) and not fuzzy:
-        sql, params = count_sql(request, cap)
-        total, facets = _tally(request, (await driver_rows(conn, sql, params))[1])
-    else:
-        wanted = tuple(f.value for f in request.facets)
-        stmt = count_and_facets(request, wanted, cap, fuzzy=fuzzy)
-        total, facets = _tally(request, await conn.execute(stmt, search_params(request)))
+    wanted = tuple(f.value for f in request.facets)
+    stmt = count_and_facets(request, wanted, cap, fuzzy=fuzzy)
+    total, facets = _tally(request, await conn.execute(stmt, search_params(request)))
+    return await _exact_or_estimated(conn, request, cap, total, facets)
+
+
+async def _exact_or_estimated(
+    conn: AsyncConnection, request: SearchRequest, cap: int, total: int, facets: dict[str, dict[str, int]]
+) -> tuple[int, bool, dict[str, dict[str, int]]]:
     if total <= cap:
         return total, True, facets
     # More than the cap: say so, and give the planner's estimate rather than counting on.
@@ -63,11 +65,13 @@ async def _count_and_facets(
 async def search(conn: AsyncConnection, request: SearchRequest, *, count_cap: int = 10_000) -> SearchResult:
     """Exact words first; when they find fewer than ``FUZZY_BELOW`` shops and a word has 4+
     characters, the whole search (every page of it) allows one typo per word."""
-    if keyword_free(request):  # compiled once per shape, run on the driver (search.compiled)
-        sql, params = hits_sql(request)
-        names, rows = await driver_rows(conn, sql, params)
+    if keyword_free(request):  # compiled once per shape, run on the driver together (search.compiled)
+        (names, rows), (_, counted) = await driver_rows(
+            conn, hits_sql(request), count_sql(request, count_cap)
+        )
         hits = [dict(zip(names, row, strict=True)) for row in rows]
-        total, is_exact, facets = await _count_and_facets(conn, request, count_cap, fuzzy=False)
+        total, facets = _tally(request, counted)
+        total, is_exact, facets = await _exact_or_estimated(conn, request, count_cap, total, facets)
         return SearchResult(
             hits=hits, total=total, total_exact=is_exact, facets=facets, backend=Backend.POSTGRES
         )
