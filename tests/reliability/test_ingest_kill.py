@@ -10,6 +10,9 @@ Checked for every stage: the previous data (a completed first ingest) is served 
 the run is going and after it is killed; the next run completes; and the end state (live rows, change
 history, rejections, the run's accounting) equals a clean run of the same files into a fresh database.
 
+The same is checked for a programme's first load (the base file into a database with only the
+gazetteer), killed while it reads the file and inserts its first batches.
+
 ``KOSODATE_FAULT_SEED`` changes the moments (default 9); the chosen delays are printed.
 """
 
@@ -175,9 +178,14 @@ class Scenario:
     cluster: Cluster
     base: Path
     later: Path
-    prepared: str  # a database holding the gazetteer and the base run, used as a template
+    prepared: str  # a database holding the gazetteer (and the base run, unless first), a template
     clean: dict[str, Any]
     timings: dict[str, float]
+    first: bool = False  # the killed run is the programme's first load (of ``base``), not ``later``
+
+    @property
+    def run_file(self) -> Path:
+        return self.base if self.first else self.later
 
 
 def _settings(cluster: Cluster, name: str) -> DbSettings:
@@ -271,8 +279,44 @@ def scenario(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> I
         pg_cluster.cluster.drop_database(prepared)
 
 
+@pytest.fixture(scope="module")
+def first_scenario(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    """The killed run is the programme's first: its batches take the first-load path
+    (ingest/sql/insert_new_shops.sql) while the file is read."""
+    towns = shared_file("gazetteer", "towns_geolonia.csv")
+    master = shared_file("gazetteer", "municipalities_localgovjp.csv")
+    base, later = _write_files(tmp_path_factory.mktemp("kill_first"))
+    prepared = f"t_prep_{uuid.uuid4().hex[:8]}"
+    clean = f"t_clean_{uuid.uuid4().hex[:8]}"
+    pg_cluster.cluster.create_database(prepared, template="kosodate_template")
+    try:
+        env = cli_env(_settings(pg_cluster, prepared))
+        _cli(["gazetteer", "load", str(towns), str(master), "--pref", "17"], env)
+        pg_cluster.cluster.create_database(clean, template=prepared)
+        try:
+            clean_env = cli_env(_settings(pg_cluster, clean))
+            timings = _timed_clean_run(base, clean_env)
+            state = _end_state(_settings(pg_cluster, clean).sqlalchemy_url())
+        finally:
+            pg_cluster.cluster.drop_database(clean)
+        assert state["accounting"][0] == 1842 and state["accounting"][1] > 1800  # rows, loaded
+        yield Scenario(pg_cluster, base, later, prepared, state, timings, first=True)
+    finally:
+        pg_cluster.cluster.drop_database(prepared)
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_kill_9_inside_a_stage(scenario: Scenario, stage: str) -> None:
+    _kill_and_rerun(scenario, stage)
+
+
+def test_kill_9_inside_a_first_load(first_scenario: Scenario) -> None:
+    """While a first load reads the file its earlier batches are being inserted (uncommitted): a
+    kill then leaves the programme empty, and the next run is again a first load that completes."""
+    _kill_and_rerun(first_scenario, "geocoding")
+
+
+def _kill_and_rerun(scenario: Scenario, stage: str) -> None:
     rng = random.Random(f"{SEED}:{stage}")  # noqa: S311 - a reproducible moment, not a secret
     name = f"t_kill_{uuid.uuid4().hex[:8]}"
     scenario.cluster.cluster.create_database(name, template=scenario.prepared)
@@ -287,14 +331,17 @@ def test_kill_9_inside_a_stage(scenario: Scenario, stage: str) -> None:
         for attempt in range(6):  # a draw that misses the stage (it can be short) is redrawn, earlier
             delay = rng.uniform(0.05, 0.85) * scenario.timings[stage] / 2**attempt
             proc = subprocess.Popen(
-                [*KOSODATE, "ingest", str(scenario.later), "--programme", "ishikawa"],
+                [*KOSODATE, "ingest", str(scenario.run_file), "--programme", "ishikawa"],
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                 start_new_session=True,
             )  # fmt: skip
             watcher = StageWatcher(proc)
             try:
                 started = watcher.wait_for(stage, timeout=120)
-                if stage != "reading":  # long enough to look at what is served while the run works
+                # Geocoding is long enough to look at what is served while the run works (its
+                # batches are being written, uncommitted); reading and the last batch's loading are
+                # over in well under the time a look takes.
+                if stage == "geocoding":
                     assert _fingerprint(url) == before_rows
                     assert _served(settings) == before_served
                 time.sleep(max(0.0, started + delay - time.monotonic()))
@@ -320,7 +367,7 @@ def test_kill_9_inside_a_stage(scenario: Scenario, stage: str) -> None:
         assert _served(settings) == before_served
 
         rerun = json.loads(
-            _cli(["ingest", str(scenario.later), "--programme", "ishikawa", "--json"], env).stdout
+            _cli(["ingest", str(scenario.run_file), "--programme", "ishikawa", "--json"], env).stdout
         )
         state = _end_state(url)
         assert state == scenario.clean, "the rerun does not end where a clean run ends"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from search import keys
 from search.keys import CODE_BITS, name_codes, query_tokens, romaji_key, tagged, text_codes, word_codes
 from search.queries import one_edit_regex, word_variants
 
@@ -52,3 +53,13 @@ def test_one_edit_regex() -> None:
     for ok in ("おとめすし", "おとめずし", "おとめずしや", "おとずし", "おとめずずし"):
         assert pattern.search(ok), ok
     assert not pattern.search("おかめすじ")
+
+
+def test_copy_text_is_the_array_text_of_the_codes_each_once() -> None:
+    codes = name_codes("寿司丸", "すしまる", "sushimaru")
+    assert len(set(codes)) < len(codes)  # the romaji key repeats pairs ("sh", "hi", ...)
+    formatted = keys.copy_text(codes)
+    assert formatted[0] == "{" and formatted[-1] == "}"
+    parsed = [int(c) for c in formatted[1:-1].split(",")]  # as PostgreSQL's array input reads it
+    assert sorted(parsed) == sorted(set(codes))
+    assert keys.copy_text([]) == "{}"
