@@ -124,7 +124,7 @@ async def test_limit_and_next_prev_links_walk_every_item_once(client: httpx.Asyn
 
 
 async def test_next_link_keeps_every_filter_and_moves_only_the_offset(client: httpx.AsyncClient) -> None:
-    query = [("programme", "kanagawa"), ("category", "discount"), ("category", "discount"), ("limit", "2")]
+    query = (("programme", "kanagawa"), ("category", "discount"), ("category", "discount"), ("limit", "2"))
     body = (await client.get("/collections/shops/items", params=query)).json()
     links = rels(body)
     assert links["self"][0]["href"].startswith("http://test/collections/shops/items?")
