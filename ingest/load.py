@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
+import re
 import threading
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Any
 
@@ -52,8 +53,14 @@ QUEUED_BATCHES = 4  # tasks waiting for the writer (a batch of rows and its ids 
 WORK_MEM = "64MB"
 
 
+_INCLUDE = re.compile(r"^\s*-- include: ([a-z_]+\.sql)\s*$", re.M)
+
+
+@cache
 def _sql(name: str) -> str:
-    return (files("ingest") / "sql" / name).read_text(encoding="utf-8")
+    """A statement from ingest/sql; a line ``-- include: other.sql`` stands for that file's text."""
+    body = (files("ingest") / "sql" / name).read_text(encoding="utf-8")
+    return _INCLUDE.sub(lambda m: _sql(m.group(1)), body)
 
 
 @lru_cache(maxsize=4096)
