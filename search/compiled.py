@@ -13,6 +13,7 @@ many requests of every shape, that the SQL and values are the ones the builders 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
@@ -99,26 +100,25 @@ _hits: dict[Shape, tuple[str, dict[str, Any]]] = {}
 _counts: dict[Shape, tuple[str, dict[str, Any]]] = {}
 
 
+def _cached(
+    cache: dict[Shape, tuple[str, dict[str, Any]]], request: SearchRequest, cap: int, build: Callable[[], Any]
+) -> tuple[str, dict[str, Any]]:
+    key = shape(request)
+    entry = cache.get(key)
+    if entry is None:  # the shape's first request: compiled, and its mapping checked
+        entry = _compile(build(), request, cap)
+        if len(cache) < _MAX_SHAPES:
+            cache[key] = entry
+    sql, constants = entry
+    return sql, {**bind_values(request, cap), **constants}
+
+
 def hits_sql(request: SearchRequest) -> tuple[str, dict[str, Any]]:
     """The hits statement of a keyword-free request: psycopg SQL and its values."""
-    key = shape(request)
-    entry = _hits.get(key)
-    if entry is None:  # the shape's first request: compiled, and its mapping checked
-        entry = _compile(shop_search(request), request, 0)
-        if len(_hits) < _MAX_SHAPES:
-            _hits[key] = entry
-    sql, constants = entry
-    return sql, {**bind_values(request, 0), **constants}
+    return _cached(_hits, request, 0, lambda: shop_search(request))
 
 
 def count_sql(request: SearchRequest, cap: int) -> tuple[str, dict[str, Any]]:
     """The count-and-facets statement of a keyword-free request: psycopg SQL and its values."""
-    key = shape(request)
-    entry = _counts.get(key)
-    if entry is None:
-        wanted = tuple(f.value for f in request.facets)
-        entry = _compile(count_and_facets(request, wanted, cap), request, cap)
-        if len(_counts) < _MAX_SHAPES:
-            _counts[key] = entry
-    sql, constants = entry
-    return sql, {**bind_values(request, cap), **constants}
+    wanted = tuple(f.value for f in request.facets)
+    return _cached(_counts, request, cap, lambda: count_and_facets(request, wanted, cap))

@@ -63,14 +63,18 @@ def async_engine(settings: DbSettings, *, read_only: bool = False, pre_ping: boo
     )
 
 
+TOO_LONG = "the query took too long; narrow it (smaller radius or area, fewer results)"
+UNREACHABLE = "the database is not reachable at the moment; try again shortly"
+
+
 def _translate(exc: Exception) -> Exception | None:
     orig = getattr(exc, "orig", None)
     if isinstance(orig, psycopg.errors.QueryCanceled):
-        return QueryTimeout("the query took too long; narrow it (smaller radius or area, fewer results)")
+        return QueryTimeout(TOO_LONG)
     if isinstance(exc, PoolTimeout | OperationalError) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):
-        return DatabaseUnavailable("the database is not reachable at the moment; try again shortly")
+        return DatabaseUnavailable(UNREACHABLE)
     return None
 
 
@@ -79,11 +83,7 @@ async def db_errors() -> AsyncIterator[None]:
     try:
         yield
     except (DBAPIError, PoolTimeout, OSError) as exc:
-        domain = (
-            _translate(exc)
-            if not isinstance(exc, OSError)
-            else DatabaseUnavailable("the database is not reachable at the moment; try again shortly")
-        )
+        domain = _translate(exc) if not isinstance(exc, OSError) else DatabaseUnavailable(UNREACHABLE)
         if domain is None:
             raise
         raise domain from exc
@@ -101,20 +101,28 @@ async def driver_rows(
     """
     raw = await conn.get_raw_connection()
     driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+    with driver_errors():
+        try:
+            if len(statements) == 1:
+                cursors = [await driver.execute(*statements[0])]
+            else:
+                async with driver.pipeline():
+                    cursors = [await driver.cursor().execute(sql, params) for sql, params in statements]
+            return [([c.name for c in cur.description or ()], await cur.fetchall()) for cur in cursors]
+        except psycopg.OperationalError as exc:
+            await conn.invalidate(exc)
+            raise
+
+
+@contextmanager
+def driver_errors() -> Iterator[None]:
+    """``db_errors`` for statements run on psycopg directly (no SQLAlchemy wrapping)."""
     try:
-        if len(statements) == 1:
-            cursors = [await driver.execute(*statements[0])]
-        else:
-            async with driver.pipeline():
-                cursors = [await driver.cursor().execute(sql, params) for sql, params in statements]
-        return [([c.name for c in cur.description or ()], await cur.fetchall()) for cur in cursors]
+        yield
     except psycopg.errors.QueryCanceled as exc:
-        raise QueryTimeout(
-            "the query took too long; narrow it (smaller radius or area, fewer results)"
-        ) from exc
-    except psycopg.OperationalError as exc:
-        await conn.invalidate(exc)
-        raise DatabaseUnavailable("the database is not reachable at the moment; try again shortly") from exc
+        raise QueryTimeout(TOO_LONG) from exc
+    except (psycopg.OperationalError, OSError) as exc:
+        raise DatabaseUnavailable(UNREACHABLE) from exc
 
 
 @contextmanager
@@ -166,15 +174,10 @@ class ReadPool:
             await self._slots.acquire()
         conn = None
         try:
-            conn = self._idle.pop() if self._idle else await self._connect()
-            cursor = await conn.execute(sql, params)
-            return await cursor.fetchone()
-        except psycopg.errors.QueryCanceled as exc:
-            raise QueryTimeout("the query took too long; narrow it (smaller area, fewer results)") from exc
-        except (psycopg.OperationalError, OSError) as exc:
-            raise DatabaseUnavailable(
-                "the database is not reachable at the moment; try again shortly"
-            ) from exc
+            with driver_errors():
+                conn = self._idle.pop() if self._idle else await self._connect()
+                cursor = await conn.execute(sql, params)
+                return await cursor.fetchone()
         finally:
             if conn is not None:
                 self._release(conn)

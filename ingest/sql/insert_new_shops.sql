@@ -17,12 +17,7 @@ logged AS (
         CASE WHEN status <> 'active' THEN 'removed' ELSE 'added' END,
         :run_id,
         CASE WHEN status <> 'active' THEN status END,
-        CASE status
-            WHEN 'withdrawn' THEN withdrawn_on
-            WHEN 'closed' THEN closed_on
-            WHEN 'expired' THEN expires_on + 1
-            ELSE current_date
-        END
+        -- include: effective_on.sql
     FROM inserted
 )
 SELECT

@@ -72,12 +72,7 @@ logged AS (
     INSERT INTO shop_changes (shop_id, programme_id, change, run_id, reason, effective_on)
     SELECT id, programme_id, change, :run_id,
         CASE WHEN change = 'removed' THEN status END,
-        CASE status
-            WHEN 'withdrawn' THEN withdrawn_on
-            WHEN 'closed' THEN closed_on
-            WHEN 'expired' THEN expires_on + 1
-            ELSE current_date
-        END
+        -- include: effective_on.sql
     FROM classified
 )
 SELECT
