@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from ingest.errors import IngestError
-from ingest.pipeline import ingest_file
+from ingest.pipeline import CHUNK, ingest_file
 from ingest.profile import load_profile
 from ingest.programmes import load_programme
 from search.tables import handoffs, ingest_runs, rejected_rows, shop_changes, shops
@@ -186,3 +186,68 @@ def test_ishikawa_2017_through_its_profile(engine: Engine) -> None:
         engine, path, load_programme("ishikawa"), profile=load_profile("ishikawa_prepass_2017")
     )
     assert (again.loaded, again.updated, again.unchanged) == (0, 0, 1840)
+
+
+def test_rows_of_every_kind_across_chunks_end_as_they_would_alone(engine: Engine, tmp_path: Path) -> None:
+    """The pipeline takes rows a chunk at a time (ingest.pipeline.CHUNK); a file of rejected,
+    duplicate, out-of-area and waiting rows spread over several chunks ends row for row as each
+    block of it would alone, and its rejections are listed in file order."""
+    header = "source_id,name,address,lat,lng,categories,municipality_code,registered_on\n"
+    block = (
+        "{k}1,良いお店{k},神奈川県藤沢市藤沢{k}-1,35.34,139.49,discount,14205,2024-04-01\n"
+        "{k}2,,神奈川県藤沢市藤沢{k}-2,35.34,139.49,,14205,\n"
+        "{k}3,名前だけ{k},,,,,,\n"
+        "{k}4,変なカテゴリ{k},神奈川県藤沢市藤沢{k}-4,35.34,139.49,cheap,14205,\n"
+        "{k}5,悪いコード{k},神奈川県藤沢市藤沢{k}-5,35.34,139.49,,142052,\n"
+        "{k}6,悪い日付{k},神奈川県藤沢市藤沢{k}-6,35.34,139.49,,14205,2024-13-40\n"
+        "{k}1,重複{k},神奈川県藤沢市藤沢{k}-1,35.34,139.49,,14205,\n"
+        "{k}8,愛知のお店{k},愛知県名古屋市中区栄{k}-1,35.17,136.90,,,\n"
+        "{k}9,ロンドン{k},神奈川県藤沢市藤沢{k}-9,51.5,-0.12,,14205,\n"
+    )
+    blocks = 3 * CHUNK // 9 + 1  # rows of every kind in each of four chunks
+    path = tmp_path / "bad_many.csv"
+    path.write_text(header + "".join(block.format(k=f"B{k}-") for k in range(blocks)), encoding="utf-8")
+    summary = ingest_file(engine, path, load_programme("kanagawa"))
+    assert summary.rows == 9 * blocks > 3 * CHUNK
+    assert (summary.loaded, summary.rejected, summary.pending_geocode) == (blocks, 7 * blocks, blocks)
+    lines = [r.line for r in summary.rejections]
+    assert lines == sorted(lines)
+    kinds = ["no name", "neither an address", "unknown category", "check digit", "not a date",
+             "duplicate source_id", "outside the programme's area"]  # fmt: skip
+    with engine.connect() as conn:
+        reasons = conn.execute(
+            select(rejected_rows.c.line, rejected_rows.c.reason).order_by(rejected_rows.c.line)
+        ).all()
+    assert len(reasons) == 7 * blocks
+    for i, (line, reason) in enumerate(reasons):
+        assert (line - 2) // 9 == i // 7  # each block's rejections come from its own rows
+        assert kinds[i % 7] in reason, (line, reason)
+
+
+def test_a_run_leaves_no_gin_pending_list(engine: Engine) -> None:
+    """A run lets the GIN pending lists grow (ingest.load.PENDING_LIST_LIMIT) and empties them
+    before it commits: searches after it scan no unmerged entries. (A small run's entries, far
+    below any limit, would otherwise all still be pending.)"""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+        gins = (
+            conn.execute(
+                text(
+                    "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    "JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = 'shops'::regclass AND a.amname = 'gin'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    summary = ingest_file(engine, SAMPLE / "sample_kanagawa.csv", load_programme("kanagawa"))
+    assert summary.loaded > 0
+    assert len(gins) >= 3
+    with engine.connect() as conn:
+        pending = {
+            g: conn.execute(
+                text("SELECT n_pending_tuples FROM gin_metapage_info(get_raw_page(:g, 0))"), {"g": g}
+            ).scalar_one()
+            for g in gins
+        }
+    assert pending == dict.fromkeys(gins, 0)
