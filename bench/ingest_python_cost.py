@@ -8,6 +8,11 @@ address split and content digest), the search keys (reading, romaji key, gram co
 text) and psycopg's COPY formatting of the staged row. Every step runs twice; the second pass is
 reported (caches warm, as they are after the first few thousand rows of a real load).
 
+Then the same steps as one pass, the way the pipeline runs them: each row through every step in turn
+(under Python's default collector thresholds, and under the run's, ``RUN_GC_THRESHOLDS``), and a
+chunk of ``CHUNK`` rows through each step before the next (what ``ingest.pipeline`` does), in CPU
+time of this process per row.
+
     nice .venv/bin/python bench/ingest_python_cost.py --rows 20000 --kana
 
 Results go to ``bench/results/ingest_python_cost.json`` (and are printed).
@@ -24,8 +29,9 @@ import time
 import tomllib
 from collections.abc import Callable
 from datetime import date
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -37,16 +43,49 @@ from bench.ingest_bench import PROGRAMME_TOML, synthesise  # noqa: E402
 from geo.address import split_address  # noqa: E402
 from geo.text import fold  # noqa: E402
 from ingest import load  # noqa: E402
+from ingest.jurisdiction import Jurisdiction  # noqa: E402
 from ingest.lifecycle import standing  # noqa: E402
 from ingest.locate import Locator  # noqa: E402
 from ingest.models import NormalizedShop  # noqa: E402
 from ingest.normalize import normalize  # noqa: E402
-from ingest.pipeline import _duplicate_of  # noqa: E402
+from ingest.pipeline import CHUNK, _duplicate_of, _rarer_collections  # noqa: E402
 from ingest.programmes import parse_programme  # noqa: E402
 from ingest.read import open_registry, read_rows  # noqa: E402
 from ingest.seen import FirstLines  # noqa: E402
 from ingest.tag import tag  # noqa: E402
 from search.keys import copy_text, name_codes, text_codes  # noqa: E402
+
+
+def _whole(path: Path, rows: int, chunk: int) -> float:
+    """CPU us per row of every step in one pass, ``chunk`` rows through each step at a time."""
+    programme = parse_programme(tomllib.loads(PROGRAMME_TOML), "bench")
+    today = date.today()
+    by_id, by_name = FirstLines(), FirstLines()
+    locator = Locator()
+    formatter = TextFormatter(Transformer())
+    staged: list[tuple[Any, ...]] = []
+    source = islice(read_rows(open_registry(path)), rows)
+    started = time.process_time()
+    while raws := list(islice(source, chunk)):
+        # the bench's rows are all valid and inside the programme's area: no rejections to sort out
+        shops = cast("list[NormalizedShop]", [normalize(r) for r in raws])
+        for s, r in zip(shops, raws, strict=True):
+            _duplicate_of(s, r.original, by_id, by_name)
+        located = [locator.geocode(s) for s in shops]
+        where = cast("list[Jurisdiction]", [locator.decide(g, programme) for g in located])
+        tagged = [
+            tag(g, programme, 1, r.flags, w, today=today)
+            for g, r, w in zip(located, raws, where, strict=True)
+        ]
+        standings = [
+            standing(s, t.expires_on, programme.lifecycle, today) for s, t in zip(shops, tagged, strict=True)
+        ]
+        staged += [load.staging_row(t, st, keys=True) for t, st in zip(tagged, standings, strict=True)]
+        if len(staged) >= load.BATCH:
+            for row in staged:
+                formatter.write_row(row)
+            staged = []
+    return round((time.process_time() - started) / rows * 1e6, 1)
 
 
 def measure(path: Path, rows: int) -> dict[str, float]:
@@ -138,6 +177,11 @@ def measure(path: Path, rows: int) -> dict[str, float]:
     for _ in range(2):  # the second pass is kept
         out.clear()
         one_pass()
+    _whole(path, rows, CHUNK)  # warm
+    out["whole pass, row by row, default GC"] = _whole(path, rows, 1)
+    with _rarer_collections():
+        out["whole pass, row by row"] = _whole(path, rows, 1)
+        out[f"whole pass, {CHUNK} rows at a time"] = _whole(path, rows, CHUNK)
     return out
 
 

@@ -27,7 +27,9 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SEARCH_DROP_RE = re.compile(r"[\s\-・･·\.,、。'’\"“”()（）\[\]「」『』【】/／&＆!！?？]+")
 
 _KATA_START, _KATA_END = 0x30A1, 0x30F6  # ァ..ヶ map 1:1 onto ぁ..ゖ
-_KATA_TO_HIRA = {c: c - 0x60 for c in range(_KATA_START, _KATA_END + 1)}
+# A table indexed by code point (str.translate leaves a character past its end as it is): faster
+# than a dict, which translate looks every character up in.
+_KATA_TO_HIRA = [c - 0x60 if c >= _KATA_START else c for c in range(_KATA_END + 1)]
 
 
 def clean(value: str | None) -> str:

@@ -30,6 +30,8 @@ class FieldSpec:
     digits: bool = False  # keep only the number in each column ("co101357" -> "101357", "0003" -> "3")
 
     def extract(self, row: Mapping[str, str | None]) -> str:
+        if len(self.columns) == 1 and not self.digits:  # most fields: one column, as it is
+            return (row.get(self.columns[0]) or "").strip()
         values = [(row.get(c) or "").strip() for c in self.columns]
         if self.digits:
             values = [str(int("".join(_DIGITS_RE.findall(v)) or "0")) if v else v for v in values]
