@@ -234,7 +234,8 @@ def test_a_run_leaves_no_gin_pending_list(engine: Engine) -> None:
             conn.execute(
                 text(
                     "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                    "JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = 'shops'::regclass AND a.amname = 'gin'"
+                    "JOIN pg_am a ON a.oid = c.relam "
+                    "WHERE i.indrelid = 'shops'::regclass AND a.amname = 'gin'"
                 )
             )
             .scalars()
