@@ -98,6 +98,8 @@ shops = Table(
     "shops",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
+    # The references of a shop (programme, first and last run) are checked by statement-level
+    # triggers, not foreign keys (migration s5_3_shop_refs); they are declared here for joins.
     Column("programme_id", SmallInteger, ForeignKey("programmes.id"), nullable=False),
     Column("source", Text, nullable=False),
     Column("source_id", Text, nullable=False),
