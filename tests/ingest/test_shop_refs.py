@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ingest.pipeline import ingest_file
 from ingest.programmes import load_programme
-from search.db import DbSettings
+from search.settings import DbSettings
 from tests.conftest import SAMPLE
 
 # A stored shop written again under another source id, with one reference replaced.
