@@ -150,7 +150,8 @@ def normalize(raw: RawRow, defaults: AddressDefaults | None = None) -> Normalize
     if not name:
         return reject(unreadable, None) if unreadable else reject("the shop has no name", "name")
     address, filled = fill_address(normalize_address(f.get("address")), defaults)
-    has_point = bool(clean(f.get("lat")) or clean(f.get("lng")))
+    lat, lng = clean(f.get("lat")), clean(f.get("lng"))
+    has_point = bool(lat or lng)
     if not address and not has_point:
         return reject("the shop has neither an address nor coordinates", "address")
 
@@ -205,8 +206,8 @@ def normalize(raw: RawRow, defaults: AddressDefaults | None = None) -> Normalize
         declared_categories=categories,
         declared_amenities=_split(f.get("amenities", "")),
         flags=tuple(flags),
-        lat=_opt(clean(f.get("lat"))),
-        lng=_opt(clean(f.get("lng"))),
+        lat=_opt(lat),
+        lng=_opt(lng),
         registered_on=dates["registered_on"],
         withdrawn_on=dates["withdrawn_on"],
         closed_on=dates["closed_on"],
