@@ -53,7 +53,7 @@ QUEUED_BATCHES = 4  # tasks waiting for the writer (a batch of rows and its ids 
 WORK_MEM = "64MB"
 # How large the run lets a GIN index's pending list grow before merging it into the index (the
 # default is 4MB). Each merge then handles four times the rows, and keys common to many of them
-# (address trigrams and codes) are written once per merge: 13% less database CPU on a 100,000-row
+# (address trigrams and codes) are written once per merge: 12% less database CPU on a 100,000-row
 # first load (bench/results/ingest_bench.md). The run empties the lists before it commits
 # (clean_gin_pending.sql); while it runs, keyword searches scan up to this much unmerged list.
 PENDING_LIST_LIMIT = "16MB"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,14 +42,14 @@ OnStage = Callable[[str], None]  # "reading", "geocoding", "loading", "indexing"
 MODES = ("delta", "snapshot")
 # A run allocates a few container objects per row (rows, tuples, lists), nearly all freed by reference
 # counting; with the default thresholds the cyclic collector runs every 700 of them and often walks
-# the run's large, long-lived tables (gazetteer, caches). Rarer collections during a run: 6-7% less
-# Python CPU on a 100,000-row load (bench/results/ingest_bench.md). Memory is still bounded: cyclic
+# the run's large, long-lived tables (gazetteer, caches). Rarer collections during a run: ~1 s less
+# Python CPU per 100,000 rows (bench/results/ingest_bench.md). Memory is still bounded: cyclic
 # garbage waits for at most this many allocations.
 RUN_GC_THRESHOLDS = (50_000, 20, 20)
 # Rows go through the stages a chunk at a time (normalise and check every row of the chunk, then
 # place them, then tag and stage them), not one row through every stage: each stage's code and data
-# stay warm in the CPU's caches. 13% less Python CPU per row than row by row (203 against 235 us,
-# bench/results/ingest_bench.md); the outcome is the same, row for row.
+# stay warm in the CPU's caches: 183 against 220 us of Python CPU a row (bench/ingest_python_cost.py,
+# bench/results/ingest_bench.md). The outcome is the same, row for row.
 CHUNK = 128
 
 
@@ -56,14 +57,24 @@ def _line(rejection: Rejection) -> int:
     return rejection.line
 
 
+_gc_lock = threading.Lock()
+_gc_runs: list[tuple[int, ...]] = []  # the thresholds before the first run still going, once per run
+
+
 @contextmanager
 def _rarer_collections() -> Iterator[None]:
-    before = gc.get_threshold()
-    gc.set_threshold(*RUN_GC_THRESHOLDS)
+    """The run's collector thresholds while any run is going (runs may overlap on a server's
+    threads): the first to start sets them, the last to end puts the earlier ones back."""
+    with _gc_lock:
+        _gc_runs.append(_gc_runs[0] if _gc_runs else gc.get_threshold())
+        gc.set_threshold(*RUN_GC_THRESHOLDS)
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _gc_lock:
+            before = _gc_runs.pop()
+            if not _gc_runs:
+                gc.set_threshold(*before)
 
 
 def sync_programme(engine: Engine, programme: Programme) -> int:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import gc
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, text
 
 from ingest.errors import IngestError
-from ingest.pipeline import CHUNK, ingest_file
+from ingest.pipeline import CHUNK, RUN_GC_THRESHOLDS, _rarer_collections, ingest_file
 from ingest.profile import load_profile
 from ingest.programmes import load_programme
 from search.tables import handoffs, ingest_runs, rejected_rows, shop_changes, shops
@@ -252,3 +253,17 @@ def test_a_run_leaves_no_gin_pending_list(engine: Engine) -> None:
             for g in gins
         }
     assert pending == dict.fromkeys(gins, 0)
+
+
+def test_overlapping_runs_put_the_collector_back_as_it_was() -> None:
+    """Runs set rarer collector thresholds while they go; runs overlapping on a server's threads
+    leave the process's thresholds as they were before the first began, whatever order they end in."""
+    before = gc.get_threshold()
+    first, second = _rarer_collections(), _rarer_collections()
+    first.__enter__()
+    second.__enter__()
+    assert gc.get_threshold() == RUN_GC_THRESHOLDS
+    first.__exit__(None, None, None)  # the first run ends while the second still goes
+    assert gc.get_threshold() == RUN_GC_THRESHOLDS
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
