@@ -254,55 +254,44 @@ def _succeeded_runs(url: str) -> int:
         engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def scenario(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+def _scenario(pg_cluster: Cluster, folder: Path, *, first: bool) -> Iterator[Scenario]:
+    """A prepared database (gazetteer, and unless ``first`` the base file already loaded) and the
+    end state of a clean run of the file the killed runs load (the base file when ``first``)."""
     towns = shared_file("gazetteer", "towns_geolonia.csv")
     master = shared_file("gazetteer", "municipalities_localgovjp.csv")
-    base, later = _write_files(tmp_path_factory.mktemp("kill"))
+    base, later = _write_files(folder)
     prepared = f"t_prep_{uuid.uuid4().hex[:8]}"
     clean = f"t_clean_{uuid.uuid4().hex[:8]}"
     pg_cluster.cluster.create_database(prepared, template="kosodate_template")
     try:
         env = cli_env(_settings(pg_cluster, prepared))
         _cli(["gazetteer", "load", str(towns), str(master), "--pref", "17"], env)
-        _cli(["ingest", str(base), "--programme", "ishikawa", "--json"], env)
+        if not first:
+            _cli(["ingest", str(base), "--programme", "ishikawa", "--json"], env)
         pg_cluster.cluster.create_database(clean, template=prepared)
         try:
             clean_env = cli_env(_settings(pg_cluster, clean))
-            timings = _timed_clean_run(later, clean_env)
+            timings = _timed_clean_run(base if first else later, clean_env)
             state = _end_state(_settings(pg_cluster, clean).sqlalchemy_url())
         finally:
             pg_cluster.cluster.drop_database(clean)
-        assert state["accounting"][0] == 2 * 1842 and state["accounting"][1] > 1800  # rows, loaded
-        yield Scenario(pg_cluster, base, later, prepared, state, timings)
+        rows = 1842 if first else 2 * 1842
+        assert state["accounting"][0] == rows and state["accounting"][1] > 1800  # rows, loaded
+        yield Scenario(pg_cluster, base, later, prepared, state, timings, first=first)
     finally:
         pg_cluster.cluster.drop_database(prepared)
+
+
+@pytest.fixture(scope="module")
+def scenario(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    yield from _scenario(pg_cluster, tmp_path_factory.mktemp("kill"), first=False)
 
 
 @pytest.fixture(scope="module")
 def first_scenario(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     """The killed run is the programme's first: its batches take the first-load path
     (ingest/sql/insert_new_shops.sql) while the file is read."""
-    towns = shared_file("gazetteer", "towns_geolonia.csv")
-    master = shared_file("gazetteer", "municipalities_localgovjp.csv")
-    base, later = _write_files(tmp_path_factory.mktemp("kill_first"))
-    prepared = f"t_prep_{uuid.uuid4().hex[:8]}"
-    clean = f"t_clean_{uuid.uuid4().hex[:8]}"
-    pg_cluster.cluster.create_database(prepared, template="kosodate_template")
-    try:
-        env = cli_env(_settings(pg_cluster, prepared))
-        _cli(["gazetteer", "load", str(towns), str(master), "--pref", "17"], env)
-        pg_cluster.cluster.create_database(clean, template=prepared)
-        try:
-            clean_env = cli_env(_settings(pg_cluster, clean))
-            timings = _timed_clean_run(base, clean_env)
-            state = _end_state(_settings(pg_cluster, clean).sqlalchemy_url())
-        finally:
-            pg_cluster.cluster.drop_database(clean)
-        assert state["accounting"][0] == 1842 and state["accounting"][1] > 1800  # rows, loaded
-        yield Scenario(pg_cluster, base, later, prepared, state, timings, first=True)
-    finally:
-        pg_cluster.cluster.drop_database(prepared)
+    yield from _scenario(pg_cluster, tmp_path_factory.mktemp("kill_first"), first=True)
 
 
 @pytest.mark.parametrize("stage", STAGES)
