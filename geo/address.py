@@ -136,7 +136,8 @@ class AddressParts:
 
 
 def _municipality_prefix(tail: str) -> tuple[str | None, str]:
-    for name in TRICKY_MUNICIPALITIES:
+    tricky = tail.startswith(TRICKY_MUNICIPALITIES)  # one C call: few addresses start with one
+    for name in TRICKY_MUNICIPALITIES if tricky else ():
         if tail.startswith(name):
             rest = tail[len(name) :]
             ward = _WARD_RE.match(rest) if name.endswith("市") else None
@@ -144,7 +145,7 @@ def _municipality_prefix(tail: str) -> tuple[str | None, str]:
                 return name + ward.group(0), rest[ward.end() :]
             return name, rest
     gun = _GUN_RE.match(tail)
-    if gun and not tail.startswith(TRICKY_MUNICIPALITIES):
+    if gun and not tricky:
         inner, rest = _municipality_prefix(tail[gun.end() :])
         if inner:
             return gun.group(0) + inner, rest

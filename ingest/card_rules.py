@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ingest.models import Tag
 from ingest.programmes import Programme
@@ -44,7 +45,8 @@ class Segment:
     text: str
 
 
-def segments(text: str) -> list[Segment]:
+@lru_cache(maxsize=16)  # a row's text is cut twice: for its tags (ingest.tag.derive), then its cards
+def segments(text: str) -> tuple[Segment, ...]:
     """The perk text cut at its 【特典】 / 【応援】 markers (unmarked text is one segment)."""
     out: list[Segment] = []
     last, marker, kind = 0, "", None
@@ -54,7 +56,7 @@ def segments(text: str) -> list[Segment]:
         last, marker, kind = m.end(), f"【{m.group(1)}】", m.group(1)
     if text[last:].strip():
         out.append(Segment(marker, kind, text[last:].strip()))
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +123,9 @@ def decide_cards(
     programme: Programme, text: str, flags: Mapping[str, str], tags: Sequence[Tag]
 ) -> CardDecision:
     """The card columns for one shop, with a ``card_rule`` tag giving the reason for each."""
-    parts = segments(text)
+    parts: Sequence[Segment] = segments(text)
     if not text.strip() and any(t.kind in ("category", "amenity") for t in tags):
-        parts = []
+        parts = ()
     cards = tuple(dict.fromkeys(c for c in [programme.card, *programme.raw.get("accepted_cards", [])] if c))
     out: list[Tag] = []
     if cards:

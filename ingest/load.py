@@ -10,9 +10,8 @@ import threading
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from importlib.resources import files
-from typing import Any
+from typing import Any, cast
 
-from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -36,6 +35,24 @@ STAGING_COLUMNS = (
     "derive_kana", "content_hash", "romaji_key", "name_codes", "address_codes",
 )  # fmt: skip
 _TAGS_AT = STAGING_COLUMNS.index("tags") - 1  # position in the hashed body (which has no line)
+_ARRAYS_AT = tuple(
+    STAGING_COLUMNS.index(c) - 1 for c in ("categories", "amenities", "cards", "location_flags")
+)
+_json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# Elements an array's input form can hold unquoted (no space, quote, backslash, brace or comma).
+_PLAIN_ELEMENTS = re.compile(r'[^\s"\\{},]+(?:,[^\s"\\{},]+)*\Z')
+
+
+def array_text(values: Sequence[str]) -> str:
+    """A text[] in PostgreSQL's array input form, elements quoted only when they need it."""
+    joined = ",".join(values)
+    if not joined and not values:
+        return "{}"
+    if _PLAIN_ELEMENTS.match(joined) and "NULL" not in joined.upper():
+        return "{" + joined + "}"
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
 _AT = {name: i - 1 for i, name in enumerate(STAGING_COLUMNS)}  # positions in the body
 # Status and the current term's end move with the calendar, not with the file: `kosodate lifecycle
 # apply` updates them, and the merge compares status on its own, so they stay out of the content hash.
@@ -107,7 +124,7 @@ def staging_row(t: TaggedShop, standing: Standing | None = None, *, keys: bool =
     # The source's reading when it has one. Otherwise one is made from the name, but only for rows
     # that are new or changed (see ``_fill_readings``): a reading costs more than the rest of the row.
     kana = s.name_kana
-    name_key = search_key(s.name)
+    name_key = s.name_key or search_key(s.name)
     prefecture = PREFECTURES.get(pref_code) if pref_code else None
     body = [
         t.programme_id, s.source, s.source_id, s.name, kana, name_key,
@@ -119,7 +136,11 @@ def staging_row(t: TaggedShop, standing: Standing | None = None, *, keys: bool =
         s.registered_on, t.expires_on, withdrawn_on, s.closed_on, status, kana is None,
     ]  # fmt: skip
     digest = _row_digest([None if i in _UNHASHED else v for i, v in enumerate(body)])
-    body[_TAGS_AT] = Jsonb(tags)
+    # The arrays and the tags go to COPY as text already in PostgreSQL's input form: psycopg's list
+    # and JSON dumpers look at every value's type first (COPY formatting 15 -> 4 us a row).
+    body[_TAGS_AT] = _json_text(tags)
+    for at in _ARRAYS_AT:
+        body[at] = array_text(cast("list[str]", body[at]))
     if not keys:
         # The romaji key (like a missing reading) is made later, only for rows the merge will write.
         return (s.line, *body, digest, None, None, None)

@@ -53,6 +53,9 @@ class NormalizedShop:
     withdrawn_on: date | None = None
     closed_on: date | None = None
     notified_on: date | None = None
+    # search_key(name), made once (the duplicate check and the staged row both need it); "" when the
+    # maker of the shop left it to be made from the name
+    name_key: str = ""
 
 
 class GeocodeOutcome(StrEnum):

@@ -212,4 +212,5 @@ def normalize(raw: RawRow, defaults: AddressDefaults | None = None) -> Normalize
         withdrawn_on=dates["withdrawn_on"],
         closed_on=dates["closed_on"],
         notified_on=dates["notified_on"],
+        name_key=search_key(name),
     )

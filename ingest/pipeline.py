@@ -111,7 +111,7 @@ def address_defaults(profile: Profile, programme: Programme) -> AddressDefaults 
 
 
 def _name_address_key(shop: NormalizedShop) -> int:
-    return digest64(f"{search_key(shop.name)}|{search_key(shop.address)}")
+    return digest64(f"{shop.name_key or search_key(shop.name)}|{search_key(shop.address)}")
 
 
 def _duplicate_of(

@@ -32,14 +32,21 @@ def flag_true(value: str) -> bool:
 
 
 _READERS: dict[str, PerkReader] = {}
+# The reader of the programme last asked about (a run asks for every row): the same object, so the
+# taxonomy's key is not written out again for each row.
+_LAST: list[tuple[Programme, PerkReader]] = []
 
 
 def programme_reader(programme: Programme) -> PerkReader:
     """One reader (and one Sudachi tokenizer) per taxonomy, built on first use."""
+    last = _LAST[:1]
+    if last and last[0][0] is programme:
+        return last[0][1]
     extension = programme.raw.get("taxonomy") or {}
     key = json.dumps(extension, sort_keys=True, ensure_ascii=False)
     if key not in _READERS:
         _READERS[key] = PerkReader(extended_taxonomy(extension))
+    _LAST[:] = [(programme, _READERS[key])]
     return _READERS[key]
 
 

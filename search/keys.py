@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Iterable
 from itertools import pairwise
 
 from geo.reading import romaji
@@ -38,6 +39,8 @@ _VARIANTS = (
     ("di", "ji"),
     ("du", "zu"),
 )
+# Whether a text holds any of the spellings folded above (when none, folding them changes nothing).
+_ANY_VARIANT = re.compile("|".join(kunrei for kunrei, _ in _VARIANTS))
 _NOT_LATIN = re.compile(r"[^a-z0-9]+")
 _M_BEFORE_LABIAL = re.compile(r"m(?=[bmp])")
 _LONG_OU = re.compile(r"o[ou]")
@@ -52,10 +55,11 @@ def romaji_key(value: str | None) -> str:
     if not text:
         return ""
     # Kunrei spellings: only fold a "si"/"ti"/... that is not already part of the Hepburn form.
-    text = text.replace("shi", "\x00").replace("chi", "\x01").replace("tsu", "\x02")
-    for kunrei, hepburn in _VARIANTS:
-        text = text.replace(kunrei, hepburn)
-    text = text.replace("\x00", "shi").replace("\x01", "chi").replace("\x02", "tsu")
+    if _ANY_VARIANT.search(text):
+        text = text.replace("shi", "\x00").replace("chi", "\x01").replace("tsu", "\x02")
+        for kunrei, hepburn in _VARIANTS:
+            text = text.replace(kunrei, hepburn)
+        text = text.replace("\x00", "shi").replace("\x01", "chi").replace("\x02", "tsu")
     text = text.replace("nn", "n")
     text = _M_BEFORE_LABIAL.sub("n", text)
     text = _LONG_OU.sub("o", text)
@@ -92,12 +96,20 @@ def query_tokens(q: str | None, *, max_tokens: int = 6) -> list[str]:
 
 # Gram codes: the integers the search GIN indexes hold (migration s3_3_gram_codes). A character is
 # its code point shifted left by CODE_BITS; a pair of neighbouring characters adds the second code
-# point in the low bits. Names' codes also carry the name's length (min(len(name_key), 31)) above
-# both, so a names-first probe asks one band of lengths (search.queries.names_first_search).
+# point in the low bits. Names' codes also carry the band of the name's length (``NAME_BANDS``)
+# above both, so a names-first probe asks one band of lengths (search.queries.names_first_search).
 # Integers compare far faster than collated text in GIN; the codes are exact (no hashing).
 CODE_BITS = 21  # a Unicode code point fits in 21 bits
 NAME_LENGTH_CAP = 31
 _TAG_SHIFT = 2 * CODE_BITS
+# Bands of name length (name_key characters, NAME_LENGTH_CAP standing for longer), numbered from 1
+# in the tag; an empty key is in the first. Migration s6_3_name_code_bands holds the same bands in
+# SQL (kosodate_name_band). The tag was the exact length (31 values): a character or pair then had
+# up to 31 keys, each with a short list of rows, and a first load's database CPU went a tenth into
+# the extra keys (bench/results/ingest_bench.md, 2026-11-23).
+NAME_BANDS = ((1, 3), (4, 5), (6, 7), (8, 9), (10, 11), (12, 14), (15, 19), (20, 31))
+CODE_BANDS = NAME_BANDS
+_BAND_OF = {n: i for i, (low, high) in enumerate(NAME_BANDS, 1) for n in range(low, high + 1)} | {0: 1}
 
 
 def word_codes(word: str) -> list[int]:
@@ -123,7 +135,7 @@ def text_codes(text: str) -> list[int]:
     return out
 
 
-def copy_text(codes: list[int]) -> str:
+def copy_text(codes: Iterable[int]) -> str:
     """Codes as an array in COPY's text form (psycopg's list dumper checks every element's type:
     measured the largest Python cost of a load), each code once. A name's codes repeat a lot (the
     romaji key's pairs above all: ~117 codes a row, ~84 distinct, on the bench's names); dropping
@@ -134,17 +146,27 @@ def copy_text(codes: list[int]) -> str:
 
 
 def name_length_tag(name_key: str) -> int:
-    return min(len(name_key), NAME_LENGTH_CAP)
+    """The tag of a name key's codes: the number of its length's band in ``NAME_BANDS``."""
+    return _BAND_OF[min(len(name_key), NAME_LENGTH_CAP)]
 
 
-def tagged(code: int, length: int) -> int:
-    """A code as held for names of ``length`` characters (``NAME_LENGTH_CAP`` stands for longer)."""
-    return code | (length << _TAG_SHIFT)
+def length_tags(low: int, high: int) -> list[int]:
+    """The tags names of ``low`` to ``high`` characters carry (a query's band need not be one of
+    ``NAME_BANDS``: the names' length is checked on its own)."""
+    return sorted({_BAND_OF[min(n, NAME_LENGTH_CAP)] for n in range(low, high + 1)})
+
+
+ALL_LENGTH_TAGS = length_tags(0, NAME_LENGTH_CAP)
+
+
+def tagged(code: int, tag: int) -> int:
+    """A code as held for names whose length has ``tag`` (``name_length_tag``, ``length_tags``)."""
+    return code | (tag << _TAG_SHIFT)
 
 
 def name_codes(name_key: str, kana_key: str | None, romaji_key: str | None) -> list[int]:
     """The codes of a shop's three name keys (each on its own: no pair spans two keys), tagged with
-    the length of ``name_key``; a code may repeat (see ``text_codes``)."""
+    the band of ``name_key``'s length; a code may repeat (see ``text_codes``)."""
     out: list[int] = []
     tag = name_length_tag(name_key) << _TAG_SHIFT
     for key in (name_key, kana_key, romaji_key):

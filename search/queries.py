@@ -42,7 +42,17 @@ from sqlalchemy.types import BigInteger, Float, Integer, Text, Time
 from geo.reading import romaji
 from search.cards import card_clause
 from search.contract import BBox, SearchRequest, Sort
-from search.keys import NAME_LENGTH_CAP, is_kana, is_latin, query_tokens, romaji_key, tagged, word_codes
+from search.keys import (
+    ALL_LENGTH_TAGS,
+    CODE_BANDS,
+    is_kana,
+    is_latin,
+    length_tags,
+    query_tokens,
+    romaji_key,
+    tagged,
+    word_codes,
+)
 from search.tables import ShopStatus, programmes, shops
 
 # The request type under its older name (kept for callers written against the foundation).
@@ -101,9 +111,7 @@ def _in_names_or_address(variant: str, binds: _Binds) -> ColumnElement[bool]:
     Such a word has one code, so "names of any length" is an overlap with its tagged forms."""
     codes = word_codes(variant)
     in_names = shops.c.name_codes.op("&&")(
-        binds(
-            "ncodes", [tagged(c, n) for c in codes for n in range(1, NAME_LENGTH_CAP + 1)], ARRAY(BigInteger)
-        )
+        binds("ncodes", [tagged(c, t) for c in codes for t in ALL_LENGTH_TAGS], ARRAY(BigInteger))
     )
     in_address = shops.c.address_codes.op("@>")(binds("acodes", codes, ARRAY(BigInteger)))
     return or_(in_names, in_address)
@@ -409,17 +417,18 @@ def uses_names_first(request: SearchRequest, *, fuzzy: bool = False) -> bool:
     )
 
 
-# Bands of name length (name_key characters) the names tier is read in, shortest first; 31 stands for
-# 31 and longer (``search.keys.name_codes`` tags every code with min(length, 31)).
-NAME_BANDS = ((1, 3), (4, 5), (6, 7), (8, 9), (10, 11), (12, 14), (15, 19), (20, 31))
+# The bands of name length the names tier is read in, shortest first: those the names' codes are
+# tagged with, so each band's probe asks one tag.
+NAME_BANDS = CODE_BANDS
 
 
 def _in_names(variants: list[str], binds: _Binds, band: tuple[int, int]) -> ColumnElement[bool]:
     """A name key of a length within ``band`` holds a variant (all 1-2 characters). The LIKEs on the
-    keys and the length decide; one probe of the names code index (each variant's code tagged with
-    each length of the band) finds the rows."""
+    keys and the length decide; one probe of the names code index (each variant's code with the tag
+    of each length of the band: one tag when the band is one of ``NAME_BANDS``, the bands the codes
+    are tagged with) finds the rows."""
     low, high = band
-    keys = [tagged(c, n) for v in variants for c in word_codes(v) for n in range(low, high + 1)]
+    keys = [tagged(c, t) for v in variants for c in word_codes(v) for t in length_tags(low, high)]
     probe = shops.c.name_codes.op("&&")(binds("ngrams", keys, ARRAY(BigInteger)))
     in_band = func.least(func.length(shops.c.name_key), 31).between(low, high)
     return and_(_inside_name(variants, binds), in_band, probe)

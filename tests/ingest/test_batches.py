@@ -78,3 +78,28 @@ def test_a_failing_batch_rolls_back_the_batches_merged_before_it(
     assert calls["n"] == 3
     assert _one(engine, "SELECT count(*) FROM shops") == 0
     assert _one(engine, "SELECT status FROM ingest_runs ORDER BY id DESC LIMIT 1") == "failed"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        ["food"],
+        ["milk_water", "nursing_room"],
+        [""],
+        ["a", ""],
+        ["NULL", "null"],
+        ["はぐみんカード", "かながわ子育て応援パスポート"],
+        ['say "hi"', "back\\slash", "a,b", "{braced}", "two words", "tab\there", "new\nline"],
+    ],
+)
+def test_array_text_reads_back_as_the_same_array(engine: Engine, values: list[str]) -> None:
+    """The staged arrays go to COPY as text in PostgreSQL's array input form (ingest.load.array_text):
+    through COPY, every value comes back as it was, quoted or not."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TEMP TABLE arrays (a text[] NOT NULL)"))
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy("COPY arrays (a) FROM STDIN") as copy:
+            copy.write_row((ingest.load.array_text(values),))
+        assert conn.execute(text("SELECT a FROM arrays")).scalar_one() == values

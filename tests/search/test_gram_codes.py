@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Engine, text
 
 from ingest.pipeline import ingest_file
 from ingest.programmes import load_programme
-from search.keys import NAME_LENGTH_CAP, name_codes, tagged, word_codes
+from search.keys import ALL_LENGTH_TAGS, name_codes, name_length_tag, tagged, word_codes
 from search.migrate import alembic_config, upgrade
 from search.settings import DbSettings
 from tests.conftest import shared_file
@@ -89,7 +89,7 @@ def test_upgrading_a_loaded_database_fills_the_codes(engine: Engine, db_settings
         word = rows[0].name_key[-1]
         found = conn.execute(
             text("SELECT count(*) FROM shops WHERE name_codes && CAST(:codes AS bigint[])"),
-            {"codes": [tagged(c, n) for c in word_codes(word) for n in range(1, NAME_LENGTH_CAP + 1)]},
+            {"codes": [tagged(c, t) for c in word_codes(word) for t in ALL_LENGTH_TAGS]},
         ).scalar_one()
     assert len(rows) == 270 and all(r.address_codes for r in rows)
     assert all(r.name_codes == sorted(set(name_codes(r.name_key, r.kana_key, r.romaji_key))) for r in rows)
@@ -102,3 +102,42 @@ def _columns(conn: Connection) -> set[str]:
         .scalars()
         .all()
     )
+
+
+def test_the_band_tags_migration_retags_stored_codes_both_ways(
+    engine: Engine, db_settings: DbSettings
+) -> None:
+    """Migration s6_3_name_code_bands: a loaded database's name codes go from the band tag to the
+    length tag they had before (downgrade) and back (upgrade), character and pair bits kept; the SQL
+    band agrees with search.keys for every length."""
+    ingest_file(engine, shared_file("shops", "matsudo_mirai_card_2017.csv"), load_programme("matsudo"))
+    url = db_settings.sqlalchemy_url()
+    mask = (1 << 42) - 1
+
+    def stored(conn: Connection) -> dict[str, tuple[str, str | None, str | None, list[int]]]:
+        rows = conn.execute(text("SELECT source_id, name_key, kana_key, romaji_key, name_codes FROM shops"))
+        return {r.source_id: (r.name_key, r.kana_key, r.romaji_key, r.name_codes) for r in rows}
+
+    command.downgrade(alembic_config(url), "s5_3_shop_refs")
+    with engine.connect() as conn:
+        before = stored(conn)
+    assert len(before) == 270
+    for name_key, kana_key, romaji_key, codes in before.values():
+        length_tag = min(len(name_key), 31) << 42
+        assert codes == sorted({(c & mask) | length_tag for c in name_codes(name_key, kana_key, romaji_key)})
+    upgrade(url)
+    with engine.connect() as conn:
+        after = stored(conn)
+        bands = conn.execute(
+            text("SELECT n, kosodate_name_band(repeat('x', n)) FROM generate_series(0, 40) AS n")
+        ).all()
+        twins_off = conn.execute(
+            text(
+                "SELECT count(*) FROM shops WHERE name_codes "
+                "IS DISTINCT FROM kosodate_name_codes(name_key, kana_key, romaji_key)"
+            )
+        ).scalar_one()
+    assert after.keys() == before.keys() and twins_off == 0
+    for name_key, kana_key, romaji_key, codes in after.values():
+        assert codes == sorted(set(name_codes(name_key, kana_key, romaji_key)))
+    assert all(band == name_length_tag("x" * n) for n, band in bands)
