@@ -47,9 +47,9 @@ _PLAIN_ELEMENTS = re.compile(r'[^\s"\\{},]+(?:,[^\s"\\{},]+)*\Z')
 
 def array_text(values: Sequence[str]) -> str:
     """A text[] in PostgreSQL's array input form, elements quoted only when they need it."""
-    joined = ",".join(values)
-    if not joined and not values:
+    if not values:
         return "{}"
+    joined = ",".join(values)
     if _PLAIN_ELEMENTS.match(joined) and "NULL" not in joined.upper():
         return "{" + joined + "}"
     return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Iterable
 from itertools import pairwise
 
 from geo.reading import romaji
@@ -108,7 +107,6 @@ _TAG_SHIFT = 2 * CODE_BITS
 # up to 31 keys, each with a short list of rows, and a first load's database CPU went a tenth into
 # the extra keys (bench/results/ingest_bench.md, 2026-11-23).
 NAME_BANDS = ((1, 3), (4, 5), (6, 7), (8, 9), (10, 11), (12, 14), (15, 19), (20, 31))
-CODE_BANDS = NAME_BANDS
 _BAND_OF = {n: i for i, (low, high) in enumerate(NAME_BANDS, 1) for n in range(low, high + 1)} | {0: 1}
 
 
@@ -135,7 +133,7 @@ def text_codes(text: str) -> list[int]:
     return out
 
 
-def copy_text(codes: Iterable[int]) -> str:
+def copy_text(codes: list[int]) -> str:
     """Codes as an array in COPY's text form (psycopg's list dumper checks every element's type:
     measured the largest Python cost of a load), each code once. A name's codes repeat a lot (the
     romaji key's pairs above all: ~117 codes a row, ~84 distinct, on the bench's names); dropping

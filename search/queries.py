@@ -40,11 +40,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import BigInteger, Float, Integer, Text, Time
 
 from geo.reading import romaji
+from search import keys
 from search.cards import card_clause
 from search.contract import BBox, SearchRequest, Sort
 from search.keys import (
     ALL_LENGTH_TAGS,
-    CODE_BANDS,
     is_kana,
     is_latin,
     length_tags,
@@ -419,7 +419,7 @@ def uses_names_first(request: SearchRequest, *, fuzzy: bool = False) -> bool:
 
 # The bands of name length the names tier is read in, shortest first: those the names' codes are
 # tagged with, so each band's probe asks one tag.
-NAME_BANDS = CODE_BANDS
+NAME_BANDS = keys.NAME_BANDS
 
 
 def _in_names(variants: list[str], binds: _Binds, band: tuple[int, int]) -> ColumnElement[bool]:
