@@ -97,7 +97,7 @@ def load(url: str, n: int, seed: int = 1) -> float:
                         "2025-04-01",
                         "active",
                         hashlib.md5(str(i).encode(), usedforsecurity=False).hexdigest(),
-                        copy_text(name_codes(name, None, None)),
+                        copy_text(name_codes(name)),
                         copy_text(text_codes(fold(pref + city + address))),
                     )
                 )

@@ -159,14 +159,8 @@ def measure(path: Path, rows: int) -> dict[str, float]:
         )  # fmt: skip
         step("    reading", lambda: [load._reading(n) for n, *_ in keys])
         step("    romaji key", lambda: [load._romaji_key(n, k) for n, k, *_ in keys])
-        romaji = [r[at["romaji_key"]] for r in staged]
-        step(
-            "    name codes", lambda: [name_codes(k[2], k[3], ro) for k, ro in zip(keys, romaji, strict=True)]
-        )
-        step(
-            "    name codes + COPY text",
-            lambda: [copy_text(name_codes(k[2], k[3], ro)) for k, ro in zip(keys, romaji, strict=True)],
-        )
+        step("    name codes", lambda: [name_codes(k[2], k[3]) for k in keys])
+        step("    name codes + COPY text", lambda: [copy_text(name_codes(k[2], k[3])) for k in keys])
         step(
             "    address codes + COPY text",
             lambda: [copy_text(text_codes(fold((p or "") + (m or "") + a))) for *_, p, m, a in keys],

@@ -112,7 +112,7 @@ def rows(vocab: Vocabulary, n: int, seed: int, programme_ids: dict[str, int]) ->
             card_required, "{" + programme + "}", rnd.random() < 0.05, rnd.random() < 0.3,
             code, f"SRID=4326;POINT({lng:.6f} {lat:.6f})", "source", rnd.choice(HOURS) or None,
             hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=16).hexdigest(),
-            romaji, copy_text(name_codes(search_key(name), search_key(kana), romaji)),
+            romaji, copy_text(name_codes(search_key(name), search_key(kana))),
             copy_text(text_codes(fold(pref + city + address))),
         )  # fmt: skip
 

@@ -167,7 +167,7 @@ def search_keys(
     kana_key = search_key(kana) or None
     romaji = _romaji_key(name, kana) or None
     return (
-        kana, kana_key, romaji, copy_text(name_codes(name_key, kana_key, romaji)),
+        kana, kana_key, romaji, copy_text(name_codes(name_key, kana_key)),
         copy_text(text_codes(fold((prefecture or "") + (municipality or "") + address))),
     )  # fmt: skip
 

@@ -162,12 +162,15 @@ def tagged(code: int, tag: int) -> int:
     return code | (tag << _TAG_SHIFT)
 
 
-def name_codes(name_key: str, kana_key: str | None, romaji_key: str | None) -> list[int]:
-    """The codes of a shop's three name keys (each on its own: no pair spans two keys), tagged with
-    the band of ``name_key``'s length; a code may repeat (see ``text_codes``)."""
+def name_codes(name_key: str, *keys: str | None) -> list[int]:
+    """The codes of a name key and of the other keys given (each on its own: no pair spans two keys),
+    all tagged with the band of ``name_key``'s length; a code may repeat (see ``text_codes``). A shop's
+    codes are those of its name and reading: since migration ``s7_3_name_codes_no_romaji`` not of its
+    romaji key, whose codes were nearly half of them and served only one- and two-letter latin words
+    inside a romaji reading."""
     out: list[int] = []
     tag = name_length_tag(name_key) << _TAG_SHIFT
-    for key in (name_key, kana_key, romaji_key):
+    for key in (name_key, *keys):
         if key:
             _codes_into(out, key, tag)
     return out

@@ -6,11 +6,13 @@ the folded address, see migration ``i6_search``):
 
 * a 1- or 2-character word uses the gram-code GIN indexes (``name_codes`` of any name length, or
   ``address_codes``; see ``search.keys`` and migration ``s3_3_gram_codes``);
-* a longer word uses ``LIKE '%word%'`` on the trigram GIN index;
+* a longer word uses ``LIKE '%word%'``: in the names through their trigram GIN index
+  (``shops_names_trgm``), in the address through ``address_codes`` holding all its pairs (migration
+  ``s7_3_names_trgm``); LIKE on ``search_text`` decides either way;
 * a latin word also matches as folded romaji (``sushiroo`` -> ``sushiro``) and a kana word also
   matches through its romaji (``すしろう`` finds スシロー);
-* the optional typo pass (one edit, words of 4+ characters) uses trigram word similarity to find
-  candidates and a regular expression that allows exactly one edit to confirm them.
+* the optional typo pass (one edit, words of 4+ characters) uses trigram word similarity on the
+  names to find candidates and a regular expression that allows exactly one edit to confirm them.
 """
 
 from __future__ import annotations
@@ -117,23 +119,41 @@ def _in_names_or_address(variant: str, binds: _Binds) -> ColumnElement[bool]:
     return or_(in_names, in_address)
 
 
+def names_text() -> ColumnElement[str]:
+    """The three name keys as one text, the start of ``search_text`` (what ``shops_names_trgm``
+    indexes; migration ``s7_3_names_trgm``)."""
+    return func.kosodate_names_text(shops.c.name_key, shops.c.kana_key, shops.c.romaji_key, type_=Text)
+
+
 def _variant_match(variant: str, binds: _Binds, *, spatial: bool) -> ColumnElement[bool]:
-    like = shops.c.search_text.like(binds("like", f"%{_escape_like(variant)}%"), escape="\\")
+    pattern = f"%{_escape_like(variant)}%"
+    like = shops.c.search_text.like(binds("like", pattern), escape="\\")
     # Inside a radius or map area the spatial index leads and LIKE filters its rows (measured faster
     # than combining with the bigram index, whose posting lists for common characters are long).
-    if len(variant) <= BIGRAM_MAX_CHARS and not spatial:
-        # The gram-code indexes find the rows; LIKE on the search text keeps the answer exactly the
-        # text's (the codes are made in Python at load, the search text in SQL).
-        return and_(like, _in_names_or_address(variant, binds))
-    return like
+    if len(variant) <= BIGRAM_MAX_CHARS:
+        # In a name or reading, in the address, or at the start of the romaji key (not inside it:
+        # ``_inside_keys``). The indexes find the rows; LIKE on the search text keeps the answer
+        # exactly the text's (the codes are made in Python at load, the search text in SQL).
+        if spatial:  # filters on the rows the spatial index finds
+            codes = binds("acodes", word_codes(variant), ARRAY(BigInteger))
+            where = or_(_inside_name([variant], binds), shops.c.address_codes.op("@>")(codes))
+        else:
+            where = _in_names_or_address(variant, binds)
+        if is_latin(variant):
+            where = or_(where, shops.c.romaji_key.like(binds("rp", _escape_like(variant) + "%"), escape="\\"))
+        return and_(like, where)
+    if spatial:
+        return like
+    # In the names (their trigram index), or in the address (its codes hold all the word's pairs).
+    in_names = names_text().like(binds("nlike", pattern), escape="\\")
+    in_address = shops.c.address_codes.op("@>")(binds("acodes", word_codes(variant), ARRAY(BigInteger)))
+    return or_(in_names, and_(in_address, like))
 
 
 def _fuzzy_match(token: str, binds: _Binds) -> ColumnElement[bool]:
-    word = binds("fuzzy", token)
-    return and_(
-        word.op("<%")(shops.c.search_text),
-        shops.c.search_text.op("~")(binds("edit", one_edit_regex(token))),
-    )
+    """One edit away from ``token``, in the names (an address word with a typo is not looked for)."""
+    word, names = binds("fuzzy", token), names_text()
+    return and_(word.op("<%")(names), names.op("~")(binds("edit", one_edit_regex(token))))
 
 
 def keyword_clauses(request: SearchRequest, binds: _Binds, *, fuzzy: bool) -> list[ColumnElement[bool]]:
@@ -164,11 +184,20 @@ def _front_of_name(
     return exact, prefix
 
 
-def _inside_name(
-    variants: list[str], binds: _Binds, keys: tuple[ColumnElement[Any], ...] = NAME_KEYS
-) -> ColumnElement[bool]:
+def _inside_keys(variant: str) -> tuple[ColumnElement[Any], ...]:
+    """The name keys a word is looked for inside: all three, but a word of one or two characters not
+    inside the romaji key, whose codes are not stored (migration ``s7_3_name_codes_no_romaji``); it
+    still meets the romaji key's start (``_front_of_name``, type-ahead)."""
+    return NAME_KEYS if len(variant) > BIGRAM_MAX_CHARS else NAME_KEYS[:2]
+
+
+def _inside_name(variants: list[str], binds: _Binds) -> ColumnElement[bool]:
     return or_(
-        *(k.like(binds("i", "%" + _escape_like(v) + "%"), escape="\\") for k in keys for v in variants)
+        *(
+            k.like(binds("i", "%" + _escape_like(v) + "%"), escape="\\")
+            for v in variants
+            for k in _inside_keys(v)
+        )
     )
 
 
@@ -404,7 +433,7 @@ def shop_search(request: SearchRequest, *, fuzzy: bool = False) -> Select[Any]:
 def uses_names_first(request: SearchRequest, *, fuzzy: bool = False) -> bool:
     """One short word (1-2 characters, and so are its variants) with no point or map area: names are
     asked first. A two-kana word (すし) also matches through its romaji (sushi), which only the
-    trigram index finds; mixing that always-rechecked index with the names grams cost seconds, so
+    names' trigram index finds; mixing that always-rechecked index with the names grams cost seconds, so
     such words take the general statement."""
     tokens = query_tokens(request.q)
     return (
@@ -481,7 +510,12 @@ def names_first_search(request: SearchRequest) -> Select[Any]:
     found = select(total.c.n).scalar_subquery()
     address = (
         select(shops.c.id, literal(3, Integer).label("tier"), length)
-        .where(where_clause(request, binds), _inside_name(variants, binds).is_not(true()), found < window)
+        .where(
+            where_clause(request, binds),
+            _inside_name(variants, binds).is_not(true()),
+            prefix.is_not(true()),
+            found < window,
+        )
         .order_by(length, shops.c.id)
         .limit(window)
     )

@@ -8,6 +8,8 @@ from sqlalchemy import Connection, Engine, text
 
 from ingest.pipeline import ingest_file
 from ingest.programmes import load_programme
+from search import queries
+from search.contract import SearchRequest
 from search.keys import ALL_LENGTH_TAGS, name_codes, name_length_tag, tagged, word_codes
 from search.migrate import alembic_config, upgrade
 from search.settings import DbSettings
@@ -68,7 +70,7 @@ def test_the_trigger_fills_and_refreshes_codes_written_without_them(engine: Engi
         refilled = conn.execute(
             text("SELECT name_codes, address_codes FROM shops WHERE id = :id"), {"id": shop_id}
         ).one()
-    assert stored == sorted(set(name_codes("すしまる", None, "sushimaru")))
+    assert stored == sorted(set(name_codes("すしまる", None)))
     assert refilled.name_codes == stored and refilled.address_codes
 
 
@@ -92,7 +94,7 @@ def test_upgrading_a_loaded_database_fills_the_codes(engine: Engine, db_settings
             {"codes": [tagged(c, t) for c in word_codes(word) for t in ALL_LENGTH_TAGS]},
         ).scalar_one()
     assert len(rows) == 270 and all(r.address_codes for r in rows)
-    assert all(r.name_codes == sorted(set(name_codes(r.name_key, r.kana_key, r.romaji_key))) for r in rows)
+    assert all(r.name_codes == sorted(set(name_codes(r.name_key, r.kana_key))) for r in rows)
     assert found >= 1
 
 
@@ -138,6 +140,36 @@ def test_the_band_tags_migration_retags_stored_codes_both_ways(
             )
         ).scalar_one()
     assert after.keys() == before.keys() and twins_off == 0
-    for name_key, kana_key, romaji_key, codes in after.values():
-        assert codes == sorted(set(name_codes(name_key, kana_key, romaji_key)))
+    for name_key, kana_key, _romaji_key, codes in after.values():
+        assert codes == sorted(set(name_codes(name_key, kana_key)))  # s7_3: not the romaji key's
     assert all(band == name_length_tag("x" * n) for n, band in bands)
+
+
+def test_names_codes_leave_the_romaji_key_out(engine: Engine) -> None:
+    """Migration s7_3_name_codes_no_romaji: no stored code of a name without latin letters is latin;
+    a two-letter latin word still finds a name whose romaji reading starts with it (type-ahead), and
+    a longer latin word finds it anywhere in the romaji reading."""
+    ingest_file(engine, shared_file("shops", "matsudo_mirai_card_2017.csv"), load_programme("matsudo"))
+    latin_head = "(((c & ((1::bigint << 42) - 1)) >> 21) BETWEEN ascii('a') AND ascii('z'))"
+    with engine.connect() as conn:
+        latin_codes = conn.execute(
+            text(
+                f"SELECT count(*) FROM shops, unnest(name_codes) AS c "
+                f"WHERE name_key !~ '[a-z]' AND coalesce(kana_key, '') !~ '[a-z]' AND {latin_head}"
+            )
+        ).scalar_one()
+        name, romaji = conn.execute(
+            text(
+                "SELECT name, romaji_key FROM shops WHERE status = 'active' AND location IS NOT NULL "
+                "AND name_key !~ '[a-z]' AND length(romaji_key) >= 8 ORDER BY id LIMIT 1"
+            )
+        ).one()
+
+        def names(word: str) -> set[str]:
+            request = SearchRequest(q=word, limit=1000)
+            rows = conn.execute(queries.shop_search(request), queries.search_params(request))
+            return {r.name for r in rows}
+
+        assert latin_codes == 0
+        assert name in names(romaji[:2])  # the romaji key's b-tree prefix index
+        assert name in names(romaji[3:7])  # the names' trigram index
