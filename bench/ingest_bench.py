@@ -96,11 +96,13 @@ def _towns(limit: int, rng: random.Random) -> list[tuple[str, str, str, float, f
 
 def synthesise(path: Path, n: int, seed: int = 7, *, with_kana: bool = False) -> None:
     """Write ``n`` canonical rows; the same seed gives the same file. ``with_kana``: the file carries
-    its own readings (as 自治体標準 files do in 名称_カナ), made here from the real names."""
+    its own readings (as 自治体標準 files do in 名称_カナ), made here from the real names and the
+    branch's town: the reading of the whole name."""
     rng = random.Random(seed)
     names, perks = _shared_names()
     kana = [reading(name) for name in names] if with_kana else []
     towns = _towns(50_000, rng)
+    town_kana: dict[str, str] = {}  # a branch's reading: the town's, made once per town
     digits = "０１２３４５６７８９"
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
@@ -111,7 +113,14 @@ def synthesise(path: Path, n: int, seed: int = 7, *, with_kana: bool = False) ->
             if i % 5 == 0:  # a fifth typed with full-width digits, as in the real files
                 block = block.translate(str.maketrans("0123456789-", digits + "－"))
             name = f"{names[i % len(names)]} {town}店" if i >= len(names) else names[i]
-            extra = [f"{kana[i % len(kana)]} てん"] if with_kana else []
+            extra = []
+            if with_kana:  # the reading of the whole name, the branch's town and 店 included
+                if i < len(names):
+                    extra = [kana[i]]
+                else:
+                    if town not in town_kana:
+                        town_kana[town] = reading(town)
+                    extra = [f"{kana[i % len(kana)]} {town_kana[town]}てん"]
             writer.writerow(
                 [
                     f"B{i:07d}", name, f"{pref}{city}{town}{block}",
