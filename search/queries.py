@@ -108,15 +108,17 @@ class _Binds:
         return bindparam(f"{prefix}_{self.n}", value, type_=type_)
 
 
+def _in_address(variant: str, binds: _Binds) -> ColumnElement[bool]:
+    """The folded address holds every gram code of the word (its character, or all its pairs)."""
+    return shops.c.address_codes.op("@>")(binds("acodes", word_codes(variant), ARRAY(BigInteger)))
+
+
 def _in_names_or_address(variant: str, binds: _Binds) -> ColumnElement[bool]:
     """Rows whose names (of any length) or address hold every gram code of a 1-2 character word.
     Such a word has one code, so "names of any length" is an overlap with its tagged forms."""
-    codes = word_codes(variant)
-    in_names = shops.c.name_codes.op("&&")(
-        binds("ncodes", [tagged(c, t) for c in codes for t in ALL_LENGTH_TAGS], ARRAY(BigInteger))
-    )
-    in_address = shops.c.address_codes.op("@>")(binds("acodes", codes, ARRAY(BigInteger)))
-    return or_(in_names, in_address)
+    tagged_codes = [tagged(c, t) for c in word_codes(variant) for t in ALL_LENGTH_TAGS]
+    in_names = shops.c.name_codes.op("&&")(binds("ncodes", tagged_codes, ARRAY(BigInteger)))
+    return or_(in_names, _in_address(variant, binds))
 
 
 def names_text() -> ColumnElement[str]:
@@ -135,8 +137,7 @@ def _variant_match(variant: str, binds: _Binds, *, spatial: bool) -> ColumnEleme
         # ``_inside_keys``). The indexes find the rows; LIKE on the search text keeps the answer
         # exactly the text's (the codes are made in Python at load, the search text in SQL).
         if spatial:  # filters on the rows the spatial index finds
-            codes = binds("acodes", word_codes(variant), ARRAY(BigInteger))
-            where = or_(_inside_name([variant], binds), shops.c.address_codes.op("@>")(codes))
+            where = or_(_inside_name([variant], binds), _in_address(variant, binds))
         else:
             where = _in_names_or_address(variant, binds)
         if is_latin(variant):
@@ -146,8 +147,7 @@ def _variant_match(variant: str, binds: _Binds, *, spatial: bool) -> ColumnEleme
         return like
     # In the names (their trigram index), or in the address (its codes hold all the word's pairs).
     in_names = names_text().like(binds("nlike", pattern), escape="\\")
-    in_address = shops.c.address_codes.op("@>")(binds("acodes", word_codes(variant), ARRAY(BigInteger)))
-    return or_(in_names, and_(in_address, like))
+    return or_(in_names, and_(_in_address(variant, binds), like))
 
 
 def _fuzzy_match(token: str, binds: _Binds) -> ColumnElement[bool]:
