@@ -1,3 +1,5 @@
+-- The run's staging tables. They hold rows as the load wrote them and leave their values
+-- uncompressed, like shops (migration s8_3_rows_uncompressed): toast_tuple_target.
 CREATE TEMP TABLE staging_shops (
     line integer NOT NULL,
     programme_id smallint NOT NULL,
@@ -43,10 +45,10 @@ CREATE TEMP TABLE staging_shops (
     romaji_key text,
     name_codes bigint[],
     address_codes bigint[]
-) ON COMMIT DROP;
-CREATE TEMP TABLE staging_held (LIKE staging_shops) ON COMMIT DROP;
+) WITH (toast_tuple_target = 8160) ON COMMIT DROP;
+CREATE TEMP TABLE staging_held (LIKE staging_shops) WITH (toast_tuple_target = 8160) ON COMMIT DROP;
 CREATE TEMP TABLE staging_kana (
     line integer NOT NULL, name_kana text, kana_key text, romaji_key text, name_codes bigint[],
     address_codes bigint[]
-) ON COMMIT DROP;
+) WITH (toast_tuple_target = 8160) ON COMMIT DROP;
 CREATE TEMP TABLE staging_seen (source_id text NOT NULL) ON COMMIT DROP;
