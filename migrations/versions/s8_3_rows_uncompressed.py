@@ -1,11 +1,11 @@
 """Shop rows are stored without compressing their values.
 
-A shop row is ~1.9 kB on real names (its gram codes alone ~600 bytes), and PostgreSQL compresses the
-largest values of a row over ~2 kB (pglz) before storing it: a fifth of the rows of a load, the
-names' codes first. Arrays of codes barely shrink, pglz costs ~3% of a first load's database CPU, and
-every search that reads such a row back decompresses it. ``toast_tuple_target`` at its largest makes
-the toaster leave a row alone unless it cannot fit in a page; the load's staging tables are made the
-same way (ingest/sql/create_staging.sql), so values reach ``shops`` uncompressed.
+A shop row is ~1.9-2.0 kB on the ingest bench's rows (its gram codes alone ~600 bytes), about the
+~2 kB over which PostgreSQL compresses a row's largest values (pglz) before storing it: about half
+the rows of a load had their codes compressed. That cost ~3% of a first load's database CPU for ~8%
+of the table, and every search that reads such a row back decompresses it. ``toast_tuple_target`` at
+its largest makes the toaster leave a row alone unless it cannot fit in a page; the load's staging
+tables are made the same way (ingest/sql/create_staging.sql), so values reach ``shops`` uncompressed.
 
 Rows already stored keep their form until they are next written.
 
