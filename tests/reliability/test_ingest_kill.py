@@ -5,6 +5,9 @@ lose their coordinates so the gazetteer really places them, and the second copy 
 stage is read from the outside, from the ``stage: ...`` lines the CLI prints for operators; after the
 kill the pipe is drained, and the last stage line written tells where the process really was (a stage
 line is printed on entering a stage, so if the next one is missing the kill landed inside the target).
+The loading stage ends with the commit, a fraction of a second after its line: so that a busy machine
+cannot let the commit win the race, the test holds the run's own ``ingest_runs`` row (``RunHold``) and
+the run, its loading work done or not, cannot mark itself succeeded before the kill.
 
 Checked for every stage: the previous data (a completed first ingest) is served byte for byte while
 the run is going and after it is killed; the next run completes; and the end state (live rows, change
@@ -305,6 +308,25 @@ def test_kill_9_inside_a_first_load(first_scenario: Scenario) -> None:
     _kill_and_rerun(first_scenario, "geocoding")
 
 
+class RunHold:
+    """A connection holding the running run's row of ``ingest_runs`` FOR NO KEY UPDATE: the run's
+    references to it (FOR KEY SHARE, as a foreign key takes) go through; its last statement, which
+    marks the row succeeded, waits until ``close``."""
+
+    def __init__(self, url: str) -> None:
+        self._engine = create_engine(url)
+        self._conn = self._engine.connect()
+        held = self._conn.execute(
+            text("SELECT id FROM ingest_runs WHERE status = 'running' FOR NO KEY UPDATE")
+        ).all()
+        assert len(held) == 1, held
+
+    def close(self) -> None:
+        self._conn.rollback()
+        self._conn.close()
+        self._engine.dispose()
+
+
 def _kill_and_rerun(scenario: Scenario, stage: str) -> None:
     rng = random.Random(f"{SEED}:{stage}")  # noqa: S311 - a reproducible moment, not a secret
     name = f"t_kill_{uuid.uuid4().hex[:8]}"
@@ -325,7 +347,16 @@ def _kill_and_rerun(scenario: Scenario, stage: str) -> None:
                 start_new_session=True,
             )  # fmt: skip
             watcher = StageWatcher(proc)
+            hold: RunHold | None = None
             try:
+                if stage == "loading":
+                    # The loading stage ends with the run's commit, a fraction of a second after its
+                    # line is printed; on a busy machine the line can reach this process later than
+                    # that. So the run's own row in ingest_runs is held from the geocoding stage on:
+                    # the run does all its loading work and then waits, uncommitted, at the last
+                    # statement (marking itself succeeded) until after the kill.
+                    watcher.wait_for("geocoding", timeout=120)
+                    hold = RunHold(url)
                 started = watcher.wait_for(stage, timeout=120)
                 # Geocoding is long enough to look at what is served while the run works (its
                 # batches are being written, uncommitted); reading and the last batch's loading are
@@ -341,6 +372,8 @@ def _kill_and_rerun(scenario: Scenario, stage: str) -> None:
                 if proc.poll() is None:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait(timeout=30)
+                if hold is not None:
+                    hold.close()  # the killed run's backend goes on, finds its client gone, rolls back
             assert proc.returncode == -signal.SIGKILL
             landed = watcher.drain()[-1]
             if _succeeded_runs(url) > succeeded:
