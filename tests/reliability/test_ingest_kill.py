@@ -327,6 +327,46 @@ class RunHold:
         self._engine.dispose()
 
 
+def _kill_once(scenario: Scenario, settings: DbSettings, stage: str, delay: float) -> str:
+    """Start the run, kill -9 it ``delay`` seconds into ``stage``; return the last stage it printed."""
+    url = settings.sqlalchemy_url()
+    before_rows, before_served = _fingerprint(url), _served(settings)
+    proc = subprocess.Popen(
+        [*KOSODATE, "ingest", str(scenario.run_file), "--programme", "ishikawa"],
+        env=cli_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    watcher = StageWatcher(proc)
+    hold: RunHold | None = None
+    try:
+        if stage == "loading":
+            # The loading stage ends with the run's commit, a fraction of a second after its line
+            # is printed; on a busy machine the line can reach this process later than that. So
+            # the run's own row in ingest_runs is held from the geocoding stage on: the run does
+            # its loading work and then waits, uncommitted, at its last statement (marking itself
+            # succeeded) until after the kill.
+            watcher.wait_for("geocoding", timeout=120)
+            hold = RunHold(url)
+        started = watcher.wait_for(stage, timeout=120)
+        # Geocoding is long enough to look at what is served while the run works (its batches are
+        # being written, uncommitted); reading is over in well under the time a look takes.
+        if stage == "geocoding":
+            assert _fingerprint(url) == before_rows
+            assert _served(settings) == before_served
+        time.sleep(max(0.0, started + delay - time.monotonic()))
+        assert proc.poll() is None, "the run ended before the kill"
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        if hold is not None:
+            hold.close()  # the killed run's backend goes on, finds its client gone, rolls back
+    assert proc.returncode == -signal.SIGKILL
+    return watcher.drain()[-1]
+
+
 def _kill_and_rerun(scenario: Scenario, stage: str) -> None:
     rng = random.Random(f"{SEED}:{stage}")  # noqa: S311 - a reproducible moment, not a secret
     name = f"t_kill_{uuid.uuid4().hex[:8]}"
@@ -341,41 +381,7 @@ def _kill_and_rerun(scenario: Scenario, stage: str) -> None:
         landed = None
         for attempt in range(6):  # a draw that misses the stage (it can be short) is redrawn, earlier
             delay = rng.uniform(0.05, 0.85) * scenario.timings[stage] / 2**attempt
-            proc = subprocess.Popen(
-                [*KOSODATE, "ingest", str(scenario.run_file), "--programme", "ishikawa"],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                start_new_session=True,
-            )  # fmt: skip
-            watcher = StageWatcher(proc)
-            hold: RunHold | None = None
-            try:
-                if stage == "loading":
-                    # The loading stage ends with the run's commit, a fraction of a second after its
-                    # line is printed; on a busy machine the line can reach this process later than
-                    # that. So the run's own row in ingest_runs is held from the geocoding stage on:
-                    # the run does all its loading work and then waits, uncommitted, at the last
-                    # statement (marking itself succeeded) until after the kill.
-                    watcher.wait_for("geocoding", timeout=120)
-                    hold = RunHold(url)
-                started = watcher.wait_for(stage, timeout=120)
-                # Geocoding is long enough to look at what is served while the run works (its
-                # batches are being written, uncommitted); reading and the last batch's loading are
-                # over in well under the time a look takes.
-                if stage == "geocoding":
-                    assert _fingerprint(url) == before_rows
-                    assert _served(settings) == before_served
-                time.sleep(max(0.0, started + delay - time.monotonic()))
-                assert proc.poll() is None, "the run ended before the kill"
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=30)
-            finally:
-                if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(timeout=30)
-                if hold is not None:
-                    hold.close()  # the killed run's backend goes on, finds its client gone, rolls back
-            assert proc.returncode == -signal.SIGKILL
-            landed = watcher.drain()[-1]
+            landed = _kill_once(scenario, settings, stage, delay)
             if _succeeded_runs(url) > succeeded:
                 landed = "committed"  # killed between the commit and the next line: not inside the stage
             said = f"seed {SEED} {stage} attempt {attempt}: killed {delay:.3f}s in, landed in {landed}"
