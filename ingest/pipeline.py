@@ -216,7 +216,7 @@ def _run(  # noqa: PLR0915 - the stages in order, one statement each
     defaults = address_defaults(opened.profile, programme)
     with engine.begin() as conn:
         stage("geocoding")  # rows are read, normalised, placed, tagged and staged, CHUNK at a time
-        loader = Loader(conn, summary.run_id, programme_id)
+        loader = Loader(conn, summary.run_id, programme_id, snapshot=mode == "snapshot")
         try:
             locator = Locator.for_run(conn, programme, geocoding)  # gazetteer, boundaries, cache: once
             if locator.chain is not None and locator.chain.cache is not None:

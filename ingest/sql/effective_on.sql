@@ -1,5 +1,5 @@
 -- The date a shop's change takes effect, from its status: one expression for merge_shops.sql and
--- insert_new_shops.sql (included where they say "-- include").
+-- log_new_shops.sql (included where they say "-- include").
 CASE status
     WHEN 'withdrawn' THEN withdrawn_on
     WHEN 'closed' THEN closed_on

@@ -1,5 +1,6 @@
--- The columns of a new shop and their values from staging_shops AS st: one list for
--- insert_new_shops.sql and merge_shops.sql (ingest/load.py puts it where they say "-- include").
+-- The columns of a new shop and their values from staging_shops AS st, for merge_shops.sql (ingest/load.py
+-- puts it where it says "-- include"). A first load COPYs the same columns straight into shops
+-- (ingest.load.SHOP_COLUMNS, new_shop_row): tests/ingest/test_first_load.py holds the two alike.
 (
     programme_id, source, source_id, name, name_kana, name_key, kana_key, address, prefecture,
     municipality, town, address_rest,

@@ -55,28 +55,38 @@ def test_duplicates_across_files_are_settled_after_the_last_batch(
     assert (rerun.loaded, rerun.updated, rerun.unchanged, rerun.rejected) == (0, 0, 4, 1)
 
 
+@pytest.mark.parametrize("first_load", [True, False])
 def test_a_failing_batch_rolls_back_the_batches_merged_before_it(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_load: bool
 ) -> None:
+    """Batch by batch, on either path: a programme's first load (COPY into shops, then the batch is
+    logged) or a later load (staging, then a merge)."""
     monkeypatch.setattr(ingest.load, "BATCH", 2)
     programme = load_programme("ishikawa")
+    before = 0
+    if not first_load:
+        earlier = tmp_path / "earlier.csv"
+        earlier.write_text(HEADER + "E1,店 E,石川県金沢市片町2-1,36.5,136.6\n", encoding="utf-8")
+        before = ingest_file(engine, earlier, programme).loaded
     path = tmp_path / "c.csv"
     rows = [f"S{i},店 {i},石川県金沢市片町1-{i},36.5,136.6\n" for i in range(1, 8)]
     path.write_text(HEADER + "".join(rows), encoding="utf-8")
-    real_merge = ingest.load.Loader._merge_batch
+    per_batch = "_log_new_shops" if first_load else "_merge_batch"
+    real = getattr(ingest.load.Loader, per_batch)
     calls = {"n": 0}
 
-    def failing_merge(self: ingest.load.Loader, *, hold: bool) -> None:
+    def failing(self: ingest.load.Loader, **kwargs: bool) -> None:
         calls["n"] += 1
-        if calls["n"] == 3:  # two batches are merged in the transaction by now
+        if calls["n"] == 3:  # two batches are written in the transaction by now
             self.conn.execute(text("SELECT 1 / 0"))
-        real_merge(self, hold=hold)
+        real(self, **kwargs)
 
-    monkeypatch.setattr(ingest.load.Loader, "_merge_batch", failing_merge)
+    monkeypatch.setattr(ingest.load.Loader, per_batch, failing)
     with pytest.raises(IngestError, match="changed nothing"):
         ingest_file(engine, path, programme)
     assert calls["n"] == 3
-    assert _one(engine, "SELECT count(*) FROM shops") == 0
+    assert _one(engine, "SELECT count(*) FROM shops") == before
+    assert _one(engine, "SELECT count(*) FROM shop_changes") == before
     assert _one(engine, "SELECT status FROM ingest_runs ORDER BY id DESC LIMIT 1") == "failed"
 
 

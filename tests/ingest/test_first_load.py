@@ -1,6 +1,7 @@
-"""A programme's first load inserts its batches directly (ingest/sql/insert_new_shops.sql) instead of
-merging them against ``shops``: the stored rows, the change history and the run's accounting must be
-exactly what the merge path writes, and everything after it (re-runs, changes, snapshots) the same."""
+"""A programme's first load COPYs its batches straight into ``shops`` (ingest.load.SHOP_COLUMNS, then
+ingest/sql/log_new_shops.sql) instead of merging them against ``shops``: the stored rows, the change
+history and the run's accounting must be exactly what the merge path writes, and everything after it
+(re-runs, changes, snapshots) the same."""
 
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ def test_first_load_writes_what_the_merge_writes(
         patched.setattr(ingest.load.Loader, "__init__", as_merge)
         merged_counts = load_all()
     merged = _state(engine)
-    assert "insert_new_shops.sql" not in used
+    assert "log_new_shops.sql" not in used
     assert any(change == "removed" for _, change, _, _ in merged["changes"])
     assert merged_counts[1][4] == 1 and merged_counts[1][6] == 1  # the duplicate, the shop with no point
 
@@ -120,7 +121,7 @@ def test_first_load_writes_what_the_merge_writes(
     used.clear()
     # The first file is the programme's first load; the second finds shops there and merges.
     direct_counts = load_all()
-    assert used.count("insert_new_shops.sql") > (1 if batch == 5000 else 100)
+    assert used.count("log_new_shops.sql") > (1 if batch == 5000 else 100)
     assert "merge_shops.sql" in used
     assert direct_counts == merged_counts
     assert _state(engine) == merged
@@ -196,3 +197,33 @@ def test_the_trigger_fills_codes_of_a_row_inserted_without_them(engine: Engine) 
             )
         ).one()
     assert name_codes == twin and address_codes
+
+
+def test_a_first_load_copies_the_columns_the_merge_inserts() -> None:
+    """The first load's columns (ingest.load.SHOP_COLUMNS) are those new_shop_row.sql gives a new
+    shop in the merge: a column added to one and not the other fails here, before any load."""
+    sql = (Path(ingest.load.__file__).parent / "sql" / "new_shop_row.sql").read_text(encoding="utf-8")
+    body = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    listed = body[body.index("(") + 1 : body.index(")")]
+    merged = [c.strip() for c in listed.split(",")]
+    assert len(set(merged)) == len(merged)
+    # status_changed_at is now() in the merge and the column's default, now(), in a first load.
+    assert sorted(ingest.load.SHOP_COLUMNS) == sorted(set(merged) - {"status_changed_at"})
+
+
+def test_a_first_load_point_is_the_point_the_merge_makes(engine: Engine) -> None:
+    """The hex EWKB a first load COPYs is byte for byte the geography kosodate_point makes."""
+    points = [(36.561325, 136.656205), (35.0, 139.0), (-33.8688, 151.2093), (24.0459, 123.8051), (45.5, -0.1)]
+    staged = [
+        tuple(lat if c == "lat" else lng if c == "lng" else None for c in ingest.load.STAGING_COLUMNS)
+        for lat, lng in points
+    ]
+    at = ingest.load.SHOP_COLUMNS.index("location")
+    with engine.connect() as conn:
+        for (lat, lng), row in zip(points, staged, strict=True):
+            made = ingest.load.new_shop_row(row, "2026-01-01 00:00:00+00", 1)[at]
+            same = conn.execute(
+                text("SELECT kosodate_point(:lat, :lng)::text = :ewkb, CAST(:ewkb AS geography)::text"),
+                {"lat": lat, "lng": lng, "ewkb": made},
+            ).one()
+            assert same[0], (lat, lng, made, same[1])

@@ -293,7 +293,7 @@ def scenario(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> I
 @pytest.fixture(scope="module")
 def first_scenario(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     """The killed run is the programme's first: its batches take the first-load path
-    (ingest/sql/insert_new_shops.sql) while the file is read."""
+    (straight into shops, ingest/sql/log_new_shops.sql) while the file is read."""
     yield from _scenario(pg_cluster, tmp_path_factory.mktemp("kill_first"), first=True)
 
 
