@@ -6,14 +6,16 @@ VENV ?= .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the project needs: PostgreSQL 15 + PostGIS 3 (embedded database, tests),
 # docker-compose (validates docker-compose.yml in a test; no engine needed), chromium + a Japanese font
-# (browser tests, legible screenshots), wrk (the API load benchmark).
-SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 docker-compose chromium fonts-ipafont-gothic wrk
+# (browser tests, legible screenshots), wrk (the API load benchmark), a C compiler and Python's headers
+# (the load's hot modules compiled with mypyc: make compile).
+SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 docker-compose chromium fonts-ipafont-gothic wrk \
+	gcc python3-dev
 # The interpreter the virtualenv is made from: Debian's own python3.11 when the machine has it (built
 # with profile-guided optimisation and link-time optimisation, it runs a load's Python ~11% faster
 # than a plain source build such as pyenv's; bench/results/ingest_bench.md), else python3 on the PATH.
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) python3)
 
-.PHONY: demo test faults system venv vendor lint clean-data
+.PHONY: demo test faults system venv vendor compile lint clean-data
 
 system:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -48,7 +50,12 @@ $(VENDOR_DIR)/.installed: web/package.json web/package-lock.json
 
 vendor: $(VENDOR_DIR)/.installed
 
-demo: system venv vendor
+# The load's hot modules compiled with mypyc into .build/compiled/ (kosodate/build_compiled.py): used
+# only while they match the sources (geo/_compiled.py), rebuilt here when any of them changed.
+compile: system venv
+	$(VENV)/bin/python -m kosodate.build_compiled
+
+demo: system venv vendor compile
 	$(VENV)/bin/kosodate demo
 
 lint: venv
@@ -57,12 +64,12 @@ lint: venv
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports
 
-test: system venv vendor lint
+test: system venv vendor compile lint
 	$(VENV)/bin/pytest
 
 # The fault-injection and abuse suite alone (issue 9): kill -9 mid-ingest, a slow or broken Meilisearch,
 # a full or read-only disk, fuzzed files, hostile API requests. Part of `make test` too.
-faults: system venv vendor
+faults: system venv vendor compile
 	$(VENV)/bin/pytest -m fault
 
 clean-data:

@@ -8,11 +8,12 @@ and reports the backend's own CPU time (from /proc, so other load on the machine
 and the wall time, median of ``--repeat`` rounds, the variants interleaved:
 
 * ``merge``: ingest/sql/merge_shops.sql, what every batch ran before first loads had their own path
-* ``insert_new``: ingest/sql/insert_new_shops.sql, a first load's batch now
+* ``copy_new``: a first load's batch now: its rows COPYed straight into shops in shop form
+  (``ingest.staging.SHOP_COLUMNS``), then logged (ingest/sql/log_new_shops.sql)
 * ``*_work_mem_4MB``: the same under PostgreSQL's default work_mem (the loader sets 64MB)
-* ``insert_new_no_trigger``: with the ``shops_codes*`` triggers disabled (what a WHEN clause saves)
-* ``insert_new_fastupdate_off``: GIN indexes without pending lists (entries inserted one by one)
-* ``insert_new_no_index``: with no index but the primary key (the heap, defaults, change log)
+* ``copy_new_no_trigger``: with the ``shops_codes*`` and reference triggers disabled
+* ``copy_new_fastupdate_off``: GIN indexes without pending lists (entries inserted one by one)
+* ``copy_new_no_index``: with no index but the primary key (the heap, defaults, change log)
 
     KOSODATE_DB_PORT=54331 KOSODATE_DB_DATA_DIR=/tmp/kbench3 nice .venv/bin/python \\
         bench/ingest_batch_cost.py --rows 20000 --batch 5000 --repeat 3
@@ -32,15 +33,18 @@ import time
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+import psycopg
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench.ingest_bench import PROGRAMME_TOML, _fresh_database, synthesise  # noqa: E402
-from ingest.load import STAGING_COLUMNS, _sql  # noqa: E402
+from ingest.load import _sql  # noqa: E402
 from ingest.pipeline import ingest_file  # noqa: E402
 from ingest.programmes import parse_programme  # noqa: E402
+from ingest.staging import SHOP_COLUMNS, STAGING_COLUMNS  # noqa: E402
 from search.db import sync_engine  # noqa: E402
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -104,7 +108,22 @@ def measure(rows: int, batch: int, repeat: int) -> dict[str, Any]:  # noqa: PLR0
             cur.execute("SELECT pg_backend_pid()")
             pid = cur.fetchone()[0]  # type: ignore[index]
             raw.commit()
-            merge, insert_new = _sql("merge_shops.sql"), _sql("insert_new_shops.sql")
+            merge, log_new = _sql("merge_shops.sql"), _sql("log_new_shops.sql")
+            # A first load's batch as the loader sends it: the staged rows in shop form
+            # (ingest.staging.new_shop_row), COPYed straight into shops, then logged.
+            shop_form = {c: c for c in SHOP_COLUMNS} | {
+                "location": "CASE WHEN lat IS NOT NULL THEN kosodate_point(lat, lng) END",
+                "geocoded_at": "CASE WHEN lat IS NOT NULL THEN now() END",
+                "first_run_id": str(int(run_id)),
+                "last_run_id": str(int(run_id)),
+            }
+            as_shops = ", ".join(f"{shop_form[c]} AS {c}" for c in SHOP_COLUMNS)
+            copied = bytearray()
+            pg = cast("psycopg.Cursor[Any]", cur)  # the driver's own cursor, for COPY
+            with pg.copy(f"COPY (SELECT {as_shops} FROM bench_batch) TO STDOUT") as dump:  # noqa: S608 - our columns
+                while block := dump.read():
+                    copied += block
+            raw.commit()
 
             def statement(sql: str, *setup: str) -> Callable[[], None]:
                 def run() -> None:
@@ -114,17 +133,29 @@ def measure(rows: int, batch: int, repeat: int) -> dict[str, Any]:  # noqa: PLR0
 
                 return run
 
+            def copy_new(*setup: str) -> Callable[[], None]:
+                def run() -> None:
+                    for line in setup:
+                        cur.execute(line)
+                    cur.execute("SELECT coalesce(max(id), 0) FROM shops")
+                    after = cur.fetchone()[0]  # type: ignore[index]
+                    with pg.copy(f"COPY shops ({', '.join(SHOP_COLUMNS)}) FROM STDIN") as into:
+                        into.write(bytes(copied))
+                    cur.execute(log_new, {"run_id": run_id, "programme_id": programme, "after_id": after})
+
+                return run
+
             wm = "SET LOCAL work_mem = '64MB'"
             variants: dict[str, Callable[[], None]] = {
                 "merge": statement(merge, wm),
-                "insert_new": statement(insert_new, wm),
+                "copy_new": copy_new(wm),
                 "merge_work_mem_4MB": statement(merge),
-                "insert_new_work_mem_4MB": statement(insert_new),
-                "insert_new_no_trigger": statement(insert_new, wm, "ALTER TABLE shops DISABLE TRIGGER USER"),
-                "insert_new_fastupdate_off": statement(
-                    insert_new, wm, *(f"ALTER INDEX {g} SET (fastupdate = off)" for g in gins)
+                "copy_new_work_mem_4MB": copy_new(),
+                "copy_new_no_trigger": copy_new(wm, "ALTER TABLE shops DISABLE TRIGGER USER"),
+                "copy_new_fastupdate_off": copy_new(
+                    wm, *(f"ALTER INDEX {g} SET (fastupdate = off)" for g in gins)
                 ),
-                "insert_new_no_index": statement(insert_new, wm, *(f"DROP INDEX {i}" for i in droppable)),
+                "copy_new_no_index": copy_new(wm, *(f"DROP INDEX {i}" for i in droppable)),
             }
             samples: dict[str, list[tuple[float, float]]] = {k: [] for k in variants}
             for _ in range(repeat):

@@ -42,9 +42,10 @@ from psycopg.adapt import Transformer  # noqa: E402
 from bench.ingest_bench import PROGRAMME_TOML, synthesise  # noqa: E402
 from geo.address import split_address  # noqa: E402
 from geo.text import fold  # noqa: E402
-from ingest import load  # noqa: E402
+from ingest import staging as load  # noqa: E402
 from ingest.jurisdiction import Jurisdiction  # noqa: E402
 from ingest.lifecycle import standing  # noqa: E402
+from ingest.load import BATCH  # noqa: E402
 from ingest.locate import Locator  # noqa: E402
 from ingest.models import NormalizedShop  # noqa: E402
 from ingest.normalize import normalize  # noqa: E402
@@ -81,7 +82,7 @@ def _whole(path: Path, rows: int, chunk: int) -> float:
             standing(s, t.expires_on, programme.lifecycle, today) for s, t in zip(shops, tagged, strict=True)
         ]
         staged += [load.staging_row(t, st, keys=True) for t, st in zip(tagged, standings, strict=True)]
-        if len(staged) >= load.BATCH:
+        if len(staged) >= BATCH:
             for row in staged:
                 formatter.write_row(row)
             staged = []

@@ -1,1 +1,5 @@
 """Pure spatial and Japanese address code. No database, no web server."""
+
+from geo._compiled import use_build
+
+use_build(__name__, __path__)  # compiled hot modules, while they match the sources (geo/_compiled.py)

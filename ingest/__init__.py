@@ -1,1 +1,5 @@
 """The ingestion pipeline: read -> normalise -> geocode -> tag -> load, plus the run report."""
+
+from geo._compiled import use_build
+
+use_build(__name__, __path__)  # compiled hot modules, while they match the sources (geo/_compiled.py)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 import ingest.load
+import ingest.staging
 from ingest.errors import IngestError
 from ingest.pipeline import ingest_file
 from ingest.programmes import load_programme
@@ -104,12 +105,12 @@ def test_a_failing_batch_rolls_back_the_batches_merged_before_it(
     ],
 )
 def test_array_text_reads_back_as_the_same_array(engine: Engine, values: list[str]) -> None:
-    """The staged arrays go to COPY as text in PostgreSQL's array input form (ingest.load.array_text):
+    """The staged arrays go to COPY as text in PostgreSQL's array input form (ingest.staging.array_text):
     through COPY, every value comes back as it was, quoted or not."""
     with engine.begin() as conn:
         conn.execute(text("CREATE TEMP TABLE arrays (a text[] NOT NULL)"))
         raw = conn.connection.driver_connection
         assert raw is not None
         with raw.cursor() as cur, cur.copy("COPY arrays (a) FROM STDIN") as copy:
-            copy.write_row((ingest.load.array_text(values),))
+            copy.write_row((ingest.staging.array_text(values),))
         assert conn.execute(text("SELECT a FROM arrays")).scalar_one() == values

@@ -1,4 +1,4 @@
-"""A programme's first load COPYs its batches straight into ``shops`` (ingest.load.SHOP_COLUMNS, then
+"""A programme's first load COPYs its batches straight into ``shops`` (ingest.staging.SHOP_COLUMNS, then
 ingest/sql/log_new_shops.sql) instead of merging them against ``shops``: the stored rows, the change
 history and the run's accounting must be exactly what the merge path writes, and everything after it
 (re-runs, changes, snapshots) the same."""
@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 import ingest.load
+import ingest.staging
 from ingest.errors import IngestError
 from ingest.pipeline import ingest_file
 from ingest.programmes import load_programme
@@ -200,7 +201,7 @@ def test_the_trigger_fills_codes_of_a_row_inserted_without_them(engine: Engine) 
 
 
 def test_a_first_load_copies_the_columns_the_merge_inserts() -> None:
-    """The first load's columns (ingest.load.SHOP_COLUMNS) are those new_shop_row.sql gives a new
+    """The first load's columns (ingest.staging.SHOP_COLUMNS) are those new_shop_row.sql gives a new
     shop in the merge: a column added to one and not the other fails here, before any load."""
     sql = (Path(ingest.load.__file__).parent / "sql" / "new_shop_row.sql").read_text(encoding="utf-8")
     body = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
@@ -208,20 +209,20 @@ def test_a_first_load_copies_the_columns_the_merge_inserts() -> None:
     merged = [c.strip() for c in listed.split(",")]
     assert len(set(merged)) == len(merged)
     # status_changed_at is now() in the merge and the column's default, now(), in a first load.
-    assert sorted(ingest.load.SHOP_COLUMNS) == sorted(set(merged) - {"status_changed_at"})
+    assert sorted(ingest.staging.SHOP_COLUMNS) == sorted(set(merged) - {"status_changed_at"})
 
 
 def test_a_first_load_point_is_the_point_the_merge_makes(engine: Engine) -> None:
     """The hex EWKB a first load COPYs is byte for byte the geography kosodate_point makes."""
     points = [(36.561325, 136.656205), (35.0, 139.0), (-33.8688, 151.2093), (24.0459, 123.8051), (45.5, -0.1)]
     staged = [
-        tuple(lat if c == "lat" else lng if c == "lng" else None for c in ingest.load.STAGING_COLUMNS)
+        tuple(lat if c == "lat" else lng if c == "lng" else None for c in ingest.staging.STAGING_COLUMNS)
         for lat, lng in points
     ]
-    at = ingest.load.SHOP_COLUMNS.index("location")
+    at = ingest.staging.SHOP_COLUMNS.index("location")
     with engine.connect() as conn:
         for (lat, lng), row in zip(points, staged, strict=True):
-            made = ingest.load.new_shop_row(row, "2026-01-01 00:00:00+00", 1)[at]
+            made = ingest.staging.new_shop_row(row, "2026-01-01 00:00:00+00", 1)[at]
             same = conn.execute(
                 text("SELECT kosodate_point(:lat, :lng)::text = :ewkb, CAST(:ewkb AS geography)::text"),
                 {"lat": lat, "lng": lng, "ewkb": made},
