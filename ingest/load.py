@@ -12,7 +12,7 @@ from importlib.resources import files
 from typing import Any
 
 from psycopg.copy import QueuedLibpqWriter
-from sqlalchemy import Connection, Engine, func, text
+from sqlalchemy import Connection, func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from geo.geocoding import GeocodeCache, GeocodeResult
@@ -43,11 +43,6 @@ WORK_MEM = "64MB"
 # first load (bench/results/ingest_bench.md). The run empties the lists before it commits
 # (clean_gin_pending.sql); while it runs, keyword searches scan up to this much unmerged list.
 PENDING_LIST_LIMIT = "16MB"
-# A first load's pending lists are merged into their indexes by a second connection after every
-# this many rows (_PendingCleaner), and may grow to FIRST_LOAD_PENDING_LIST_LIMIT meanwhile, so the
-# run's own backend only appends to them.
-CLEAN_ROWS = 15_000
-FIRST_LOAD_PENDING_LIST_LIMIT = "64MB"
 
 
 _INCLUDE = re.compile(r"^\s*-- include: ([a-z_]+\.sql)\s*$", re.M)
@@ -107,57 +102,6 @@ class _Writer:
         self._raise()
 
 
-class _PendingCleaner:
-    """Moves the entries a first load appends to the GIN indexes' pending lists into the indexes, from
-    a second connection (a second database backend) while the run's own backend goes on loading.
-
-    A first load's database work was one backend's, and the critical path of the load: the run's
-    backend appended each row's entries to the pending lists and, whenever a list was full, merged
-    it into its index (most of a GIN index's cost). The merges now run on a backend of their own,
-    beside the reading side on the other core (bench/results/ingest_bench.md). Each starts once the
-    run has written ``CLEAN_ROWS`` more rows, so a merge handles as many rows as a full list did.
-    Merging changes nothing a reader sees (entries of uncommitted rows point at rows no one else
-    sees yet, as when the run's backend merges them itself) and takes no lock that waits on the run;
-    a backend finding a list being merged leaves it. The run still empties the lists before it
-    commits (clean_gin_pending.sql).
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._due = threading.Event()
-        self._stopping = False
-        self.merges = 0
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._loop, name="kosodate-gin-merge", daemon=True)
-        self._thread.start()
-
-    def wrote(self) -> None:
-        """The run has written another ``CLEAN_ROWS`` rows: merge the lists (again) when free."""
-        self._due.set()
-
-    def _loop(self) -> None:
-        clean = text("SELECT gin_clean_pending_list(CAST(:index AS regclass))")
-        try:
-            with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                indexes = conn.execute(text(_sql("gin_indexes.sql"))).scalars().all()
-                while True:
-                    self._due.wait()
-                    if self._stopping:
-                        return
-                    self._due.clear()
-                    for index in indexes:
-                        conn.execute(clean, {"index": index})
-                    self.merges += 1
-        except Exception as exc:  # the run goes on: its own backend merges the lists before commit
-            self.error = exc
-
-    def stop(self) -> None:
-        """Wait for a merge under way, then end."""
-        self._stopping = True
-        self._due.set()
-        self._thread.join()
-
-
 class Loader:
     """Holds one transaction's staging tables. Staged rows are merged into ``shops`` batch by batch on
     a writer thread; ``finish`` merges the last of them and settles what needs the whole file."""
@@ -187,8 +131,7 @@ class Loader:
             ).one()
         self._snapshot = snapshot
         conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-        limit = FIRST_LOAD_PENDING_LIST_LIMIT if self.first_load else PENDING_LIST_LIMIT
-        conn.execute(text(f"SET LOCAL gin_pending_list_limit = '{limit}'"))
+        conn.execute(text(f"SET LOCAL gin_pending_list_limit = '{PENDING_LIST_LIMIT}'"))
         self.wrote = False  # a batch inserted or merged shops
         self.sources: set[str] = set()
         for statement in _sql("create_staging.sql").split(";"):
@@ -209,30 +152,15 @@ class Loader:
         # reading side and ~0.1 s alone).
         self._pause = threading.Lock()
         self._writer = _Writer(self._work, self.lock)
-        # A first load's pending lists are merged into their indexes on a second connection.
-        self._cleaner = _PendingCleaner(conn.engine) if self.first_load else None
-        self._unmerged_rows = 0  # rows written since the cleaner was last asked to merge
 
     def close(self) -> None:
         """Stop the writer thread (after a failure too: the transaction then rolls back)."""
-        try:
-            self._writer.close()
-        finally:
-            self._stop_cleaner()
-
-    def _stop_cleaner(self) -> None:
-        if self._cleaner is not None:
-            self._cleaner.stop()
-            self._cleaner = None
+        self._writer.close()
 
     def _work(self, kind: str, payload: Any) -> None:
         if kind == "rows" and self.first_load:
             self._copy("shops", SHOP_COLUMNS, payload, pause=True)
             self._log_new_shops()
-            self._unmerged_rows += len(payload)
-            if self._cleaner is not None and self._unmerged_rows >= CLEAN_ROWS:
-                self._cleaner.wrote()
-                self._unmerged_rows = 0
         elif kind == "rows":
             self._copy("staging_shops", STAGING_COLUMNS, payload, pause=True)
             self._merge_batch(hold=True)
@@ -452,10 +380,7 @@ class Loader:
         if self._handoffs:
             self._writer.put("handoffs", self._handoffs)
             self._handoffs = []
-        if self._cleaner is not None:
-            self._cleaner.wrote()  # merge what is there while the writer finishes its last batches
         self._writer.close()
-        self._stop_cleaner()
         self.conn.execute(text("ANALYZE staging_seen"))
         self.duplicates = self._known_duplicates()
         self.conn.execute(text("INSERT INTO staging_shops SELECT * FROM staging_held"))

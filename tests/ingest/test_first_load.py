@@ -18,7 +18,6 @@ from ingest.errors import IngestError
 from ingest.pipeline import ingest_file
 from ingest.programmes import load_programme
 from tests.conftest import shared_file
-from tests.ingest.gin import assert_gin_finds_what_a_scan_finds
 
 # Differ by design between two loads of the same file.
 VOLATILE = (
@@ -88,7 +87,6 @@ def test_first_load_writes_what_the_merge_writes(
 ) -> None:
     monkeypatch.setattr(ingest.load, "BATCH", batch)
     monkeypatch.setattr(ingest.load, "FIRST_BATCH", 2)
-    monkeypatch.setattr(ingest.load, "CLEAN_ROWS", batch)  # the second connection merges often
     files = [
         (shared_file("shops", "ishikawa_prepass_2014_raw_shared.csv"), "ishikawa"),
         (_ended_registrations(tmp_path), "ishikawa"),
@@ -230,53 +228,3 @@ def test_a_first_load_point_is_the_point_the_merge_makes(engine: Engine) -> None
                 {"lat": lat, "lng": lng, "ewkb": made},
             ).one()
             assert same[0], (lat, lng, made, same[1])
-
-
-@pytest.fixture
-def cleaners(monkeypatch: pytest.MonkeyPatch) -> list[ingest.load._PendingCleaner]:
-    """Every second connection a load starts to merge its pending lists, with a merge due after
-    every batch of 100 rows."""
-    monkeypatch.setattr(ingest.load, "BATCH", 100)
-    monkeypatch.setattr(ingest.load, "CLEAN_ROWS", 100)
-    made: list[ingest.load._PendingCleaner] = []
-    real_init = ingest.load._PendingCleaner.__init__
-
-    def recorded(self: ingest.load._PendingCleaner, *args: Any) -> None:
-        real_init(self, *args)
-        made.append(self)
-
-    monkeypatch.setattr(ingest.load._PendingCleaner, "__init__", recorded)
-    return made
-
-
-def test_a_first_load_merges_its_pending_lists_on_a_second_connection(
-    engine: Engine, cleaners: list[ingest.load._PendingCleaner]
-) -> None:
-    """With a merge due after every batch, the second connection merges the GIN pending lists while
-    the run loads (ingest.load._PendingCleaner); what the indexes then find is what a scan finds."""
-    path = shared_file("shops", "ishikawa_prepass_2014_raw_shared.csv")
-    summary = ingest_file(engine, path, load_programme("ishikawa"))
-    assert summary.loaded > 1000
-    assert len(cleaners) == 1 and cleaners[0].error is None
-    assert cleaners[0].merges >= 3  # a dozen batches of 100, a merge due after each
-    assert_gin_finds_what_a_scan_finds(engine)
-    # A later load of the programme merges against it, with no second connection.
-    again = ingest_file(engine, path, load_programme("ishikawa"))
-    assert again.unchanged == summary.loaded + summary.pending_geocode and len(cleaners) == 1
-
-
-def test_a_first_load_goes_on_when_the_second_connection_fails(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, cleaners: list[ingest.load._PendingCleaner]
-) -> None:
-    """The merges are an optimisation: if the second connection fails, the run's own backend merges
-    the lists (before it commits) and the run completes."""
-    real_sql = ingest.load._sql
-    monkeypatch.setattr(
-        ingest.load, "_sql", lambda name: "SELECT 1 / 0" if name == "gin_indexes.sql" else real_sql(name)
-    )
-    summary = ingest_file(
-        engine, shared_file("shops", "matsudo_mirai_card_2017.csv"), load_programme("matsudo")
-    )
-    assert summary.loaded > 100
-    assert len(cleaners) == 1 and cleaners[0].error is not None and cleaners[0].merges == 0
-    assert_gin_finds_what_a_scan_finds(engine)
