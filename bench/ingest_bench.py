@@ -19,6 +19,9 @@ Run (needs the embedded cluster, e.g. after ``kosodate db up``):
     KOSODATE_DB_PORT=54303 KOSODATE_DB_DATA_DIR=.data nice .venv/bin/python bench/ingest_bench.py \
         --sizes 20000,100000 --repeat 3
 
+The load's hot modules run compiled when ``make compile`` has built them (each result says so:
+``compiled``); ``KOSODATE_PURE_PYTHON=1`` runs them as Python, for an A/B of the two.
+
 Results go to ``bench/results/ingest_bench.json`` (and are printed).
 """
 
@@ -48,6 +51,7 @@ sys.path.insert(0, str(PROJECT))
 
 import tomllib  # noqa: E402
 
+from geo._compiled import build_in_use  # noqa: E402
 from geo.reading import reading  # noqa: E402
 from ingest.locate import Locator  # noqa: E402
 from ingest.normalize import normalize  # noqa: E402
@@ -270,6 +274,7 @@ def worker(stage: str, path: Path) -> dict[str, Any]:  # noqa: PLR0915 - one bra
             cluster.drop_database(name)
     out["rows_per_s"] = round(out["rows"] / out["seconds"]) if out["seconds"] else None
     out["peak_rss_mb"] = round(_peak_mb(), 1)
+    out["compiled"] = build_in_use() is not None  # the hot modules' mypyc build (make compile)
     return out
 
 
@@ -322,6 +327,7 @@ def main() -> None:
                     "runs_s": [round(r["seconds"], 2) for r in runs],
                     "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
                     "load_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+                    "compiled": runs[0]["compiled"],
                 }
                 if stage.startswith("ingest"):
                     entry["rerun_median_s"] = round(statistics.median(r["rerun_seconds"] for r in runs), 3)

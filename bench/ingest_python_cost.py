@@ -40,6 +40,7 @@ from psycopg._copy_base import TextFormatter  # noqa: E402
 from psycopg.adapt import Transformer  # noqa: E402
 
 from bench.ingest_bench import PROGRAMME_TOML, synthesise  # noqa: E402
+from geo._compiled import build_in_use  # noqa: E402
 from geo.address import split_address  # noqa: E402
 from geo.text import fold  # noqa: E402
 from ingest import staging as load  # noqa: E402
@@ -195,6 +196,7 @@ def main() -> None:
         "command": " ".join(sys.argv),
         "rows": args.rows,
         "kana": args.kana,
+        "compiled": build_in_use() is not None,  # the hot modules' mypyc build (make compile)
         "load_1min_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "us_per_row": per_row,
     }
