@@ -141,7 +141,10 @@ def measure(rows: int, batch: int, repeat: int) -> dict[str, Any]:  # noqa: PLR0
                     after = cur.fetchone()[0]  # type: ignore[index]
                     with pg.copy(f"COPY shops ({', '.join(SHOP_COLUMNS)}) FROM STDIN") as into:
                         into.write(bytes(copied))
-                    cur.execute(log_new, {"run_id": run_id, "programme_id": programme, "after_id": after})
+                    sql = log_new
+                    for name, value in (("run_id", run_id), ("programme_id", programme), ("after_id", after)):
+                        sql = sql.replace(f":{name}", str(int(value)))
+                    cur.execute(sql)
 
                 return run
 
