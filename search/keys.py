@@ -138,9 +138,9 @@ def copy_text(codes: list[int]) -> str:
     measured the largest Python cost of a load), each code once. A name's codes repeat a lot (the
     romaji key's pairs above all: ~117 codes a row, ~84 distinct, on the bench's names); dropping
     the repeats costs ~6 us a row here and saves PostgreSQL parsing, storing and indexing them
-    (bench/results/ingest_bench.md, 2026-11-23). ``str`` gives ``[1, 2]``; array input allows the
-    spaces."""
-    return "{" + str(list(set(codes)))[1:-1] + "}"
+    (bench/results/ingest_bench.md, 2026-11-23). A set's ``str`` is already ``{1, 2}``: array input
+    allows the spaces."""
+    return str(set(codes)) if codes else "{}"
 
 
 def name_length_tag(name_key: str) -> int:

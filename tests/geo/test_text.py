@@ -46,13 +46,17 @@ def test_katakana_to_hiragana_leaves_other_scripts() -> None:
     assert katakana_to_hiragana("カフェABC駅") == "かふぇABC駅"
 
 
-def test_clean_ascii_fast_path_matches_the_full_rules() -> None:
+def test_clean_matches_the_full_rules() -> None:
+    """The ASCII fast path and the whitespace split give what NFKC and the two expressions give."""
+
     def full(value: str) -> str:
         text = unicodedata.normalize("NFKC", value)
         return re.sub(r"\s+", " ", re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", text)).strip()
 
     rng = random.Random(5)  # noqa: S311 - test data, not secrets
+    # ASCII (controls included), and Unicode spaces the whitespace rule must collapse like \s does.
     alphabet = [chr(c) for c in range(128)] + ["\u3000", "ｱ", "１", "\u00a0"]
+    alphabet += ["\u0085", "\u1680", "\u2003", "\u2028", "\u205f", "\u200b", "\ufeff", "金"]
     samples = ["", " a ", "a  b", "a\tb", "a\x0bb", "03-1234-5678", "２０２４-01-01"]
     samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10))) for _ in range(20_000)]
     for value in samples:
