@@ -12,6 +12,7 @@ runs them as Python regardless (for A/B measurements).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -51,13 +52,32 @@ def current_build(build: Path = BUILD, root: Path = ROOT) -> tuple[Path | None, 
     return build, ""
 
 
+def _load_shared_library(build: Path) -> None:
+    """Load the library every compiled module calls into (a top-level module named after the build's
+    group) from the build folder, under its name in ``sys.modules``, where the modules look first.
+    The folder itself is never put on ``sys.path``: its ``geo/``, ``ingest/`` and ``search/`` would
+    then pass for namespace packages wherever the project's own folders are not on the path (a
+    console script run from elsewhere, which imports the project through the editable install)."""
+    manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    name = f"{manifest['group']}__mypyc"
+    spec = importlib.util.spec_from_file_location(name, build / f"{name}{manifest['suffix']}")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {name} from {build}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[name] = module
+
+
 def build_in_use() -> Path | None:
     """The build this process uses (decided once, at the first package that asks)."""
     if not _decided:
         build, why = current_build()
         if build is not None:
-            sys.path.append(str(build))  # the modules' shared library, a top-level module
-        elif (BUILD / MANIFEST).exists() and not os.environ.get("KOSODATE_PURE_PYTHON"):
+            try:
+                _load_shared_library(build)
+            except (ImportError, OSError, KeyError, ValueError) as exc:
+                build, why = None, f"the compiled build does not load ({exc}; make compile)"
+        if build is None and (BUILD / MANIFEST).exists() and not os.environ.get("KOSODATE_PURE_PYTHON"):
             sys.stderr.write(f"kosodate: running the hot modules as Python: {why}\n")
         _decided.append(build)
     return _decided[0]

@@ -72,6 +72,28 @@ def test_this_checkout_runs_its_hot_modules_compiled() -> None:
     assert sorted(manifest["sources"]) == sorted(HOT)
 
 
+def test_the_packages_stay_the_projects_from_any_folder(tmp_path: Path) -> None:
+    """The console scripts import the project through the editable install, from wherever they are
+    run: the build folder must not pass for the packages there (it once did, as namespace packages
+    without the programmes, profiles and SQL beside the sources)."""
+    probe = (
+        "import kosodate.cli, ingest, geo.text\n"
+        "from importlib.resources import files\n"
+        "from ingest.programmes import builtin_programmes\n"
+        "print(ingest.__file__, files('ingest'), len(builtin_programmes()), geo.text.__file__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    package, resources, programmes, text_module = done.stdout.split()
+    assert Path(package) == ROOT / "ingest" / "__init__.py"
+    assert Path(resources) == ROOT / "ingest"
+    assert int(programmes) >= 2
+    build, _why = current_build()
+    assert Path(text_module).is_relative_to(build) if build is not None else text_module.endswith(".py")
+
+
 # Every hot step of a load over a real file, no database: read, normalise, place (source points),
 # decide, tag, stage with the search keys, and the first-load row. Printed as one digest per file.
 _ROWS = """
