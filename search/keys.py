@@ -163,14 +163,18 @@ def tagged(code: int, tag: int) -> int:
 
 
 def name_codes(name_key: str, *keys: str | None) -> list[int]:
-    """The codes of a name key and of the other keys given (each on its own: no pair spans two keys),
-    all tagged with the band of ``name_key``'s length; a code may repeat (see ``text_codes``). A shop's
-    codes are those of its name and reading: since migration ``s7_3_name_codes_no_romaji`` not of its
-    romaji key, whose codes were nearly half of them and served only one- and two-letter latin words
-    inside a romaji reading."""
+    """The codes of a name key (characters and pairs) and the pairs of the other keys given (each on
+    its own: no pair spans two keys), all tagged with the band of ``name_key``'s length; a code may
+    repeat (see ``text_codes``). A shop's codes are those of its name and the pairs of its reading:
+    since migration ``s7_3_name_codes_no_romaji`` nothing of its romaji key, and since
+    ``s9_3_name_codes_reading_pairs`` not the reading's single characters, which served only a
+    one-character word inside a reading (it still meets a reading at its start)."""
     out: list[int] = []
     tag = name_length_tag(name_key) << _TAG_SHIFT
-    for key in (name_key, *keys):
+    if name_key:
+        _codes_into(out, name_key, tag)
+    for key in keys:
         if key:
-            _codes_into(out, key, tag)
+            points = list(map(ord, key))
+            out += map(operator.or_, [(p << CODE_BITS) | tag for p in points], points[1:])
     return out

@@ -140,8 +140,9 @@ def _variant_match(variant: str, binds: _Binds, *, spatial: bool) -> ColumnEleme
             where = or_(_inside_name([variant], binds), _in_address(variant, binds))
         else:
             where = _in_names_or_address(variant, binds)
-        if is_latin(variant):
-            where = or_(where, shops.c.romaji_key.like(binds("rp", _escape_like(variant) + "%"), escape="\\"))
+        at_start = _at_start_of_keys(variant, binds)
+        if at_start is not None:
+            where = or_(where, at_start)
         return and_(like, where)
     if spatial:
         return like
@@ -185,10 +186,26 @@ def _front_of_name(
 
 
 def _inside_keys(variant: str) -> tuple[ColumnElement[Any], ...]:
-    """The name keys a word is looked for inside: all three, but a word of one or two characters not
-    inside the romaji key, whose codes are not stored (migration ``s7_3_name_codes_no_romaji``); it
-    still meets the romaji key's start (``_front_of_name``, type-ahead)."""
-    return NAME_KEYS if len(variant) > BIGRAM_MAX_CHARS else NAME_KEYS[:2]
+    """The name keys a word is looked for inside: all three for a word of three or more characters; a
+    word of two not inside the romaji key, whose codes are not stored (migration
+    ``s7_3_name_codes_no_romaji``); a word of one only inside the name, the reading's single
+    characters not being stored either (``s9_3_name_codes_reading_pairs``). Either still meets those
+    keys at their start (``_front_of_name``, ``_at_start_of_keys``: type-ahead)."""
+    if len(variant) > BIGRAM_MAX_CHARS:
+        return NAME_KEYS
+    return NAME_KEYS[:2] if len(variant) == BIGRAM_MAX_CHARS else NAME_KEYS[:1]
+
+
+def _at_start_of_keys(variant: str, binds: _Binds) -> ColumnElement[bool] | None:
+    """A short word at the start of the name keys it is not looked for inside (b-tree prefix; the
+    romaji key for a latin word only)."""
+    outside = NAME_KEYS[len(_inside_keys(variant)) :]  # _inside_keys gives the first keys of NAME_KEYS
+    starts = [
+        key.like(binds("rp", _escape_like(variant) + "%"), escape="\\")
+        for key in outside
+        if key is not shops.c.romaji_key or is_latin(variant)
+    ]
+    return or_(*starts) if starts else None
 
 
 def _inside_name(variants: list[str], binds: _Binds) -> ColumnElement[bool]:

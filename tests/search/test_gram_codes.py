@@ -10,7 +10,7 @@ from ingest.pipeline import ingest_file
 from ingest.programmes import load_programme
 from search import queries
 from search.contract import SearchRequest
-from search.keys import ALL_LENGTH_TAGS, name_codes, name_length_tag, tagged, word_codes
+from search.keys import ALL_LENGTH_TAGS, name_codes, name_length_tag, tagged, text_codes, word_codes
 from search.migrate import alembic_config, upgrade
 from search.settings import DbSettings
 from tests.conftest import shared_file
@@ -126,7 +126,9 @@ def test_the_band_tags_migration_retags_stored_codes_both_ways(
     assert len(before) == 270
     for name_key, kana_key, romaji_key, codes in before.values():
         length_tag = min(len(name_key), 31) << 42
-        assert codes == sorted({(c & mask) | length_tag for c in name_codes(name_key, kana_key, romaji_key)})
+        # Then every key's characters and pairs (romaji until s7_3, the reading's characters until s9_3).
+        every = [c for key in (name_key, kana_key, romaji_key) if key for c in text_codes(key)]
+        assert codes == sorted({(c & mask) | length_tag for c in every})
     upgrade(url)
     with engine.connect() as conn:
         after = stored(conn)
@@ -173,3 +175,61 @@ def test_names_codes_leave_the_romaji_key_out(engine: Engine) -> None:
         assert latin_codes == 0
         assert name in names(romaji[:2])  # the romaji key's b-tree prefix index
         assert name in names(romaji[3:7])  # the names' trigram index
+
+
+def test_names_codes_keep_the_readings_pairs_not_its_characters(
+    engine: Engine, db_settings: DbSettings
+) -> None:
+    """Migration s9_3_name_codes_reading_pairs: a stored code of a single character is one of the
+    name's; a one-character word still finds a shop whose reading starts with it, a two-character
+    word one whose reading holds it anywhere; down and up again remakes the codes both ways."""
+    ingest_file(engine, shared_file("shops", "matsudo_mirai_card_2017.csv"), load_programme("matsudo"))
+    pair_bits = "(c & ((1::bigint << 21) - 1))"  # the second character of a pair; 0 for one character
+
+    def reading_only_characters(conn: Connection) -> int:
+        return int(
+            conn.execute(
+                text(
+                    f"SELECT count(*) FROM shops, unnest(name_codes) AS c WHERE {pair_bits} = 0 "
+                    "AND strpos(name_key, chr(((c & ((1::bigint << 42) - 1)) >> 21)::int)) = 0"
+                )
+            ).scalar_one()
+        )
+
+    with engine.connect() as conn:
+        assert reading_only_characters(conn) == 0
+        name, kana, lat, lng = conn.execute(
+            text(
+                "SELECT name, kana_key, ST_Y(location::geometry), ST_X(location::geometry) FROM shops "
+                "WHERE status = 'active' AND location IS NOT NULL AND length(kana_key) >= 6 "
+                "AND strpos(name_key, left(kana_key, 1)) = 0 "
+                "AND strpos(name_key, substr(kana_key, 3, 2)) = 0 ORDER BY id LIMIT 1"
+            )
+        ).one()
+
+        def names(word: str, *, near: bool) -> set[str]:
+            request = (
+                SearchRequest(q=word, limit=1000, lat=lat, lng=lng, radius_m=500.0)
+                if near
+                else SearchRequest(q=word, limit=1000)
+            )
+            rows = conn.execute(queries.shop_search(request), queries.search_params(request))
+            return {r.name for r in rows}
+
+        for near in (False, True):  # the names-first statement, and the general one inside a radius
+            assert name in names(kana[0], near=near)  # the reading's start (b-tree prefix index)
+            assert name in names(kana[2:4], near=near)  # the reading's pairs
+    url = db_settings.sqlalchemy_url()
+    command.downgrade(alembic_config(url), "s8_3_rows_uncompressed")
+    with engine.connect() as conn:
+        assert reading_only_characters(conn) > 0
+    upgrade(url)
+    with engine.connect() as conn:
+        assert reading_only_characters(conn) == 0
+        twins_off = conn.execute(
+            text(
+                "SELECT count(*) FROM shops WHERE name_codes "
+                "IS DISTINCT FROM kosodate_name_codes(name_key, kana_key, romaji_key)"
+            )
+        ).scalar_one()
+    assert twins_off == 0

@@ -75,8 +75,8 @@ def test_one_edit_regex() -> None:
 
 
 def test_copy_text_is_the_array_text_of_the_codes_each_once() -> None:
-    codes = name_codes("寿司丸", "すしまる", "sushimaru")
-    assert len(set(codes)) < len(codes)  # the romaji key repeats pairs ("sh", "hi", ...)
+    codes = name_codes("ささき", "ささき", "sasaki")
+    assert len(set(codes)) < len(codes)  # the name repeats さ, and its pairs are the reading's
     formatted = keys.copy_text(codes)
     assert formatted[0] == "{" and formatted[-1] == "}"
     parsed = [int(c) for c in formatted[1:-1].split(",")]  # as PostgreSQL's array input reads it
