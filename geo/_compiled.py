@@ -19,6 +19,7 @@ import sys
 from collections.abc import MutableSequence
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent  # the folder holding geo/, ingest/, search/
 BUILD = ROOT / ".build" / "compiled"
@@ -32,6 +33,12 @@ def source_digest(path: Path) -> str:
 
 def current_build(build: Path = BUILD, root: Path = ROOT) -> tuple[Path | None, str]:
     """(the build folder, or None; why not, when not)."""
+    manifest, why = current_manifest(build, root)
+    return (build if manifest is not None else None), why
+
+
+def current_manifest(build: Path = BUILD, root: Path = ROOT) -> tuple[dict[str, Any] | None, str]:
+    """(the build's manifest when the build is current, else None; why not, when not)."""
     if os.environ.get("KOSODATE_PURE_PYTHON"):
         return None, "KOSODATE_PURE_PYTHON is set"
     try:
@@ -49,16 +56,15 @@ def current_build(build: Path = BUILD, root: Path = ROOT) -> tuple[Path | None, 
         return None, f"a compiled module's source is missing: {exc}"
     if stale or not sources:
         return None, f"{', '.join(stale) or 'nothing'} changed since the compiled build (make compile)"
-    return build, ""
+    return manifest, ""
 
 
-def _load_shared_library(build: Path) -> None:
+def _load_shared_library(build: Path, manifest: dict[str, Any]) -> None:
     """Load the library every compiled module calls into (a top-level module named after the build's
     group) from the build folder, under its name in ``sys.modules``, where the modules look first.
     The folder itself is never put on ``sys.path``: its ``geo/``, ``ingest/`` and ``search/`` would
     then pass for namespace packages wherever the project's own folders are not on the path (a
     console script run from elsewhere, which imports the project through the editable install)."""
-    manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
     name = f"{manifest['group']}__mypyc"
     spec = importlib.util.spec_from_file_location(name, build / f"{name}{manifest['suffix']}")
     if spec is None or spec.loader is None:
@@ -71,10 +77,11 @@ def _load_shared_library(build: Path) -> None:
 def build_in_use() -> Path | None:
     """The build this process uses (decided once, at the first package that asks)."""
     if not _decided:
-        build, why = current_build()
-        if build is not None:
+        manifest, why = current_manifest()
+        build = BUILD if manifest is not None else None
+        if manifest is not None:
             try:
-                _load_shared_library(build)
+                _load_shared_library(BUILD, manifest)
             except (ImportError, OSError, KeyError, ValueError) as exc:
                 build, why = None, f"the compiled build does not load ({exc}; make compile)"
         if build is None and (BUILD / MANIFEST).exists() and not os.environ.get("KOSODATE_PURE_PYTHON"):

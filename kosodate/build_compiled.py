@@ -25,7 +25,7 @@ import tempfile
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-from geo._compiled import BUILD, MANIFEST, ROOT, current_build, source_digest
+from geo._compiled import BUILD, MANIFEST, ROOT, current_manifest, source_digest
 
 HOT = (
     "geo/text.py",
@@ -48,11 +48,8 @@ GROUP = "kosodate_hot"  # the name of the shared library every compiled module l
 
 
 def _up_to_date() -> bool:
-    build, _why = current_build(BUILD, ROOT)
-    if build is None:
-        return False
-    manifest = json.loads((BUILD / MANIFEST).read_text(encoding="utf-8"))
-    return sorted(manifest["sources"]) == sorted(HOT)
+    manifest, _why = current_manifest(BUILD, ROOT)
+    return manifest is not None and sorted(manifest["sources"]) == sorted(HOT)
 
 
 def build() -> Path:

@@ -118,10 +118,12 @@ def word_codes(word: str) -> list[int]:
     return sorted({(a << CODE_BITS) | b for a, b in pairwise(points)})
 
 
-def _codes_into(out: list[int], text: str, tag: int) -> None:
+def _codes_into(out: list[int], text: str, tag: int, *, characters: bool = True) -> None:
+    """Append the text's pairs, and (``characters``) its single characters, as codes tagged ``tag``."""
     points = list(map(ord, text))
     heads = [(p << CODE_BITS) | tag for p in points]
-    out += heads
+    if characters:
+        out += heads
     out += map(operator.or_, heads, points[1:])
 
 
@@ -171,10 +173,8 @@ def name_codes(name_key: str, *keys: str | None) -> list[int]:
     one-character word inside a reading (it still meets a reading at its start)."""
     out: list[int] = []
     tag = name_length_tag(name_key) << _TAG_SHIFT
-    if name_key:
-        _codes_into(out, name_key, tag)
+    _codes_into(out, name_key, tag)
     for key in keys:
         if key:
-            points = list(map(ord, key))
-            out += map(operator.or_, [(p << CODE_BITS) | tag for p in points], points[1:])
+            _codes_into(out, key, tag, characters=False)
     return out
