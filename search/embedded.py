@@ -25,6 +25,15 @@ _PG_MAJOR = "15"
 _SERVER_USER = "postgres"
 
 
+# A first load writes ~1 GB of WAL per 100,000 shops (the GIN pending lists above all). With the
+# defaults the run's backend spent ~6% of its time waiting on WAL: writing the 8MB of WAL buffers
+# out itself whenever they filled, and zero-filling and syncing each new 16MB segment. With these the
+# WAL writer does the writing, segments are created without zero-filling and kept for reuse, and
+# a 100,000-row load fits between two checkpoints (bench/results/ingest_bench.md, 2026-12-05
+# seventh session; docs/scaling.md says the same for a PostgreSQL of your own).
+WAL_SETTINGS = ("wal_buffers=64MB", "max_wal_size=4GB", "min_wal_size=2GB", "wal_init_zero=off")
+
+
 @dataclass(frozen=True)
 class ClusterStatus:
     running: bool
@@ -161,6 +170,7 @@ class EmbeddedCluster:
             "-c max_connections=200",
             "-c shared_buffers=256MB",
             "-c jit=off",
+            *(f"-c {setting}" for setting in WAL_SETTINGS),
         ]
         if self.fast:
             opts += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]

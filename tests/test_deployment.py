@@ -7,7 +7,9 @@ import subprocess
 
 import pytest
 import yaml
+from sqlalchemy import Engine, text
 
+from search.embedded import WAL_SETTINGS
 from tests.conftest import PROJECT
 
 
@@ -35,3 +37,17 @@ def test_compose_has_the_three_services_with_health_checks_and_volumes() -> None
         assert "healthcheck" in services[name], name
     assert set(spec["volumes"]) == {"pgdata", "meilidata"}
     assert "KOSODATE_DATABASE_URL" in services["api"]["environment"]
+
+
+def test_the_database_has_the_wal_settings_for_loads_embedded_and_in_compose(engine: Engine) -> None:
+    """The embedded cluster starts with WAL_SETTINGS (a load's backend no longer writes WAL buffers out
+    itself or zero-fills segments), and the compose file's PostGIS is started with the same."""
+    with engine.connect() as conn:
+        for setting in WAL_SETTINGS:
+            name, value = setting.split("=")
+            shown = conn.execute(text(f"SELECT current_setting('{name}')")).scalar_one()
+            assert shown == value, (name, shown)
+    spec = yaml.safe_load((PROJECT / "docker-compose.yml").read_text(encoding="utf-8"))
+    command = spec["services"]["db"]["command"]
+    assert command[0] == "postgres"
+    assert [command[i + 1] for i in range(1, len(command), 2) if command[i] == "-c"] == list(WAL_SETTINGS)
