@@ -26,12 +26,14 @@ _SERVER_USER = "postgres"
 
 
 # A first load writes ~1 GB of WAL per 100,000 shops (the GIN pending lists above all). With the
-# defaults the run's backend spent ~6% of its time waiting on WAL: writing the 8MB of WAL buffers
-# out itself whenever they filled, and zero-filling and syncing each new 16MB segment. With these the
-# WAL writer does the writing, segments are created without zero-filling and kept for reuse, and
-# a 100,000-row load fits between two checkpoints (bench/results/ingest_bench.md, 2026-12-05
-# seventh session; docs/scaling.md says the same for a PostgreSQL of your own).
-WAL_SETTINGS = ("wal_buffers=64MB", "max_wal_size=4GB", "min_wal_size=2GB", "wal_init_zero=off")
+# defaults the run's backend spent ~6% of its time waiting on WAL, much of it writing the 8MB of WAL
+# buffers out itself whenever they filled. With these the WAL writer does that writing, segments are
+# kept for reuse, and a 100,000-row load fits between two checkpoints (bench/results/ingest_bench.md,
+# 2026-12-05, seventh session; docs/scaling.md says the same for a PostgreSQL of your own). New
+# segments are still zero-filled (wal_init_zero): without it a full disk makes the server stop with
+# a PANIC mid-load instead of failing the run with "No space left on device"
+# (tests/reliability/test_disk_faults.py).
+WAL_SETTINGS = ("wal_buffers=64MB", "max_wal_size=4GB", "min_wal_size=2GB")
 
 
 @dataclass(frozen=True)
