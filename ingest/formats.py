@@ -207,7 +207,7 @@ def _feature_record(feature: Any) -> dict[str, str]:
     return out
 
 
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_SURROGATE_RE = re.compile(f"[{chr(0xD800)}-{chr(0xDFFF)}]")  # chr: compiled code cannot spell them
 
 
 def _unicode_checked(record: dict[str, str]) -> dict[str, str]:

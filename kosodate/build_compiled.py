@@ -43,6 +43,10 @@ HOT = (
     "ingest/tag.py",
     "ingest/lifecycle.py",
     "ingest/staging.py",
+    "ingest/formats.py",
+    "ingest/profile.py",
+    "ingest/read.py",
+    "ingest/pipeline.py",
 )
 GROUP = "kosodate_hot"  # the name of the shared library every compiled module loads
 
