@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alembic import command
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.dialects import postgresql
 
 from ingest.pipeline import ingest_file
 from ingest.programmes import load_programme
@@ -241,3 +242,20 @@ def test_names_codes_keep_the_readings_pairs_not_its_characters(
             )
         ).scalar_one()
     assert twins_off == 0
+
+
+def test_a_reading_start_is_asked_for_kana_and_latin_words_only() -> None:
+    """Readings hold kana (and latin letters and digits): the statement for a one-character kanji
+    word does not ask the reading's prefix index (asking it anyway made whole-country counts half as
+    slow again: search.queries._at_start_of_keys), a kana or latin word does."""
+
+    def asks_reading_start(word: str) -> bool:
+        request = SearchRequest(q=word, limit=20)
+        statement = queries.count_and_facets(request, (), 100)
+        return "shops.kana_key LIKE" in str(statement.compile(dialect=postgresql.dialect()))
+
+    assert not asks_reading_start("駅")
+    assert not asks_reading_start("湯")
+    assert asks_reading_start("か")
+    assert asks_reading_start("カ")  # folded to hiragana first
+    assert asks_reading_start("a")
