@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from alembic import command
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.dialects import postgresql
 
 from ingest.pipeline import ingest_file
 from ingest.programmes import load_programme
@@ -252,7 +251,7 @@ def test_a_reading_start_is_asked_for_kana_and_latin_words_only() -> None:
     def asks_reading_start(word: str) -> bool:
         request = SearchRequest(q=word, limit=20)
         statement = queries.count_and_facets(request, (), 100)
-        return "shops.kana_key LIKE" in str(statement.compile(dialect=postgresql.dialect()))
+        return "shops.kana_key LIKE" in str(statement)
 
     assert not asks_reading_start("駅")
     assert not asks_reading_start("湯")
