@@ -181,8 +181,14 @@ def _front_of_name(
 ) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """(exact, prefix): a name key equals a variant / starts with one (b-tree ``*_key_prefix``)."""
     exact = or_(*(k == binds("w", v) for k in keys for v in variants))
-    prefix = or_(*(k.like(binds("p", _escape_like(v) + "%"), escape="\\") for k in keys for v in variants))
-    return exact, prefix
+    return exact, _starts_with(variants, binds, keys)
+
+
+def _starts_with(
+    variants: list[str], binds: _Binds, keys: tuple[ColumnElement[Any], ...]
+) -> ColumnElement[bool]:
+    """A name key starts with a variant (b-tree ``*_key_prefix``)."""
+    return or_(*(k.like(binds("p", _escape_like(v) + "%"), escape="\\") for k in keys for v in variants))
 
 
 def _inside_keys(variant: str) -> tuple[ColumnElement[Any], ...]:
@@ -200,16 +206,16 @@ def _at_start_of_keys(variant: str, binds: _Binds) -> ColumnElement[bool] | None
     """A short word at the start of the name keys it is not looked for inside (b-tree prefix): the
     romaji key for a latin word only, the reading for a kana or latin one (what readings hold). A
     kanji never starts a reading, and asking for it anyway cost a count over the whole country half
-    as much again (駅 4 -> 6 ms, 湯 9 -> 13 ms at 300,000 shops: bench/results/search_bench.md)."""
+    as much again (駅 4 -> 6 ms, 湯 9 -> 13 ms at 300,000 shops: bench/results/search_bench_notes.md)."""
     outside = NAME_KEYS[len(_inside_keys(variant)) :]  # _inside_keys gives the first keys of NAME_KEYS
     latin = is_latin(variant)
     reading = latin or is_kana(variant)
-    starts = [
-        key.like(binds("rp", _escape_like(variant) + "%"), escape="\\")
+    keys = tuple(
+        key
         for key in outside
         if (key is not shops.c.romaji_key or latin) and (key is not shops.c.kana_key or reading)
-    ]
-    return or_(*starts) if starts else None
+    )
+    return _starts_with([variant], binds, keys) if keys else None
 
 
 def _inside_name(variants: list[str], binds: _Binds) -> ColumnElement[bool]:
