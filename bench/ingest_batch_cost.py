@@ -41,19 +41,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench.ingest_bench import PROGRAMME_TOML, _fresh_database, synthesise  # noqa: E402
+from bench.ingest_bench import process_cpu_s as _cpu_s  # noqa: E402
 from ingest.load import _sql  # noqa: E402
 from ingest.pipeline import ingest_file  # noqa: E402
 from ingest.programmes import parse_programme  # noqa: E402
 from ingest.staging import SHOP_COLUMNS, STAGING_COLUMNS  # noqa: E402
 from search.db import sync_engine  # noqa: E402
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
 
 # A stored shop back in staging form (the columns the loader stages, in STAGING_COLUMNS order).
 _AS_STAGED = {

@@ -155,25 +155,40 @@ def _timed(fn: Callable[[], int]) -> tuple[float, int]:
     return time.perf_counter() - start, rows
 
 
-_TICK = os.sysconf("SC_CLK_TCK")
+TICK = os.sysconf("SC_CLK_TCK")  # clock ticks a second in /proc/<pid>/stat
 
 
-def _postgres_cpu_s(pgdata: Path) -> float:
-    """CPU seconds the cluster has used: the postmaster with its exited children, and its live
-    children (backends, checkpointer, WAL writer), from /proc."""
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds one live process has used (user + system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def cluster_processes(pgdata: Path) -> tuple[int, dict[int, list[str]]]:
+    """The cluster's postmaster and every live process it started or is (pid -> the fields of
+    /proc/<pid>/stat after the command name: state, ppid, ...; utime and stime are [11] and [12])."""
     postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
-    total = 0
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # the process ended while we looked
         pid = int(stat.parent.name)
-        if pid == postmaster:
-            total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-        elif int(fields[1]) == postmaster:
-            total += int(fields[11]) + int(fields[12])
-    return total / _TICK
+        if pid == postmaster or int(fields[1]) == postmaster:
+            found[pid] = fields
+    return postmaster, found
+
+
+def _postgres_cpu_s(pgdata: Path) -> float:
+    """CPU seconds the cluster has used: the postmaster with its exited children, and its live
+    children (backends, checkpointer, WAL writer), from /proc."""
+    postmaster, processes = cluster_processes(pgdata)
+    total = 0
+    for pid, fields in processes.items():
+        last = 15 if pid == postmaster else 13  # the postmaster's own and its exited children's
+        total += sum(int(f) for f in fields[11:last])  # utime, stime (, cutime, cstime)
+    return total / TICK
 
 
 def _cpu_split(fn: Callable[[], int], pgdata: Path) -> tuple[float, int, dict[str, float]]:

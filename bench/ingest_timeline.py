@@ -46,31 +46,24 @@ import psycopg  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 import ingest.load  # noqa: E402
-from bench.ingest_bench import PROGRAMME_TOML, _fresh_database, synthesise  # noqa: E402
+from bench.ingest_bench import PROGRAMME_TOML, _fresh_database, cluster_processes, synthesise  # noqa: E402
+from bench.ingest_bench import process_cpu_s as _cpu_s  # noqa: E402
 from ingest.pipeline import ingest_file  # noqa: E402
 from ingest.programmes import parse_programme  # noqa: E402
 from search.db import sync_engine  # noqa: E402
 
-_TICK = 100  # clock ticks a second in /proc/<pid>/stat (SC_CLK_TCK on Linux)
-
-
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
 
 def _cluster_processes(pgdata: Path) -> dict[int, str]:
     """The postmaster's children: pid -> what it is (``postgres: walwriter``, a backend, ...)."""
-    postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+    postmaster, processes = cluster_processes(pgdata)
     found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for pid in processes:
         try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            name = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            name = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if parent == postmaster:
-            found[int(stat.parent.name)] = name.strip()
+        if pid != postmaster:
+            found[pid] = name.strip()
     return found
 
 
